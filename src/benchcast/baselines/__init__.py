@@ -1,0 +1,3 @@
+"""Baseline forecasting methods, one file each; importing this package registers them."""
+
+from benchcast.baselines import naive  # noqa: F401

@@ -1,0 +1,110 @@
+"""``benchcast forecast``, ``demo`` and ``simulate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from benchcast.cli import app, console, handle_errors
+from benchcast.data.inputs import load_ladder
+from benchcast.forecast import forecast as run_forecast
+from benchcast.report.table import forecast_table
+
+DEMO_DATASET = "pythia-arithmetic"
+DEMO_LADDER = [
+    "pythia-125m-deduped",
+    "pythia-350m-deduped",
+    "pythia-800m-deduped",
+    "pythia-1.3b-deduped",
+    "pythia-2.7b-deduped",
+]
+DEMO_TARGET = "pythia-13b-deduped"
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@app.command()
+@handle_errors
+def forecast(
+    results: Annotated[list[Path], typer.Argument(help="Result files or folders (any supported format).")],
+    models: Annotated[Path, typer.Option("--models", "-m", help="Model cards (CSV or YAML).")],
+    target: Annotated[str | None, typer.Option(help="Target model name (needs a card).")] = None,
+    compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
+    method: Annotated[str, typer.Option(help="Forecasting method.")] = "cod",
+    benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
+    ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
+    anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
+    format: Annotated[str | None, typer.Option(help="Input format; detected when omitted.")] = None,
+    json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+) -> None:
+    """Forecast a target's benchmark scores from a ladder of small models."""
+    data = load_ladder(results, models, format=format)
+    result = run_forecast(
+        data,
+        target=target,
+        compute=compute,
+        method=method,
+        benchmarks=benchmark or None,
+        ladder_models=_split(ladder),
+        anchors=_split(anchor),
+    )
+    console.print(forecast_table(result))
+    if json is not None:
+        result.write_json(json)
+        console.print(f"wrote {json}")
+
+
+@app.command()
+@handle_errors
+def demo(
+    method: Annotated[str, typer.Option(help="Forecasting method.")] = "cod",
+    json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+) -> None:
+    """Forecast Pythia-13B's arithmetic scores from Pythia 125M-2.7B (bundled real data)."""
+    from benchcast.datasets import load_dataset
+
+    data = load_dataset(DEMO_DATASET)
+    result = run_forecast(data, target=DEMO_TARGET, method=method, ladder_models=DEMO_LADDER)
+    console.print(
+        forecast_table(result, title=f"{DEMO_TARGET} forecast from Pythia 125M-2.7B, method {method} (scores in %)")
+    )
+    errors = [bf.error for bf in result.benchmarks.values() if bf.error is not None]
+    if errors:
+        console.print(f"mean absolute error {sum(errors) / len(errors):.1f} points over {len(errors)} benchmarks")
+    if json is not None:
+        result.write_json(json)
+        console.print(f"wrote {json}")
+
+
+@app.command()
+@handle_errors
+def simulate(
+    out: Annotated[Path, typer.Option(help="Folder to write results.csv and models.csv into.")],
+    n_items: Annotated[int, typer.Option(help="Items in the benchmark.")] = 2000,
+    n_models: Annotated[int, typer.Option(help="Ladder models.")] = 8,
+    trials: Annotated[int, typer.Option(help="Samples per item and model.")] = 100,
+    target_ratio: Annotated[float, typer.Option(help="Target compute / largest ladder compute.")] = 25.0,
+    chance: Annotated[float, typer.Option(help="Random-guess floor of every item.")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Write a simulated ladder (and its target) with known truth, for trying the method."""
+    from benchcast.simulate import simulate_ladder
+
+    sim = simulate_ladder(
+        n_items=n_items, n_models=n_models, trials=trials, target_ratio=target_ratio, chance=chance, seed=seed
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    sim.results.drop(columns=["pass_rate", "score", "step"]).to_csv(out / "results.csv", index=False)
+    rows = ["model,compute,family,role"]
+    rows += [f"{c.name},{c.compute:.6g},{c.family},{c.role}" for c in sim.cards.values()]
+    (out / "models.csv").write_text("\n".join(rows) + "\n")
+    console.print(
+        f"wrote {out / 'results.csv'} and {out / 'models.csv'}: {n_models} ladder models + target "
+        f"{sim.target!r}; its true expected score is {100 * sim.truth:.2f}%"
+    )

@@ -1,0 +1,290 @@
+"""Item results: one row per (model, checkpoint, benchmark, item) with trials and correct answers.
+
+The canonical in-memory form is a pandas frame with the columns in ``RESULT_COLUMNS``. ``trials`` and
+``correct`` are the samples drawn and passed; ``score`` is an optional continuous score in [0, 1] (e.g. the
+probability of the correct answer) that stands in for the counts when they are absent. ``pass_rate`` is derived:
+correct / trials where counts exist, else the score.
+
+Validation happens here, once, at the edge: every later stage may assume a clean, complete table.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchcast.errors import InputError
+
+RESULT_COLUMNS = ["model", "step", "benchmark", "item", "trials", "correct", "score", "pass_rate"]
+KEY_COLUMNS = ["model", "step", "benchmark", "item"]
+_TEXT_COLUMNS = ("model", "benchmark", "item")
+
+
+def _suffixes(path: Path) -> list[str]:
+    return [suffix.lower() for suffix in path.suffixes]
+
+
+def _open_text(path: Path):
+    if _suffixes(path)[-1:] == [".gz"]:
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open("r", encoding="utf-8")
+
+
+def _read_jsonl(path: Path) -> tuple[pd.DataFrame, Callable[[int], int]]:
+    records = []
+    lines = []
+    with _open_text(path) as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise InputError(f"malformed JSON ({error.msg})", path=path, line=number) from None
+            if not isinstance(record, dict):
+                raise InputError("expected a JSON object per line", path=path, line=number)
+            records.append(record)
+            lines.append(number)
+    frame = pd.DataFrame.from_records(records)
+    line_numbers = np.asarray(lines)
+    return frame, lambda index: int(line_numbers[index])
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, Callable[[int], int]]:
+    """Read a results file in any supported container; return it with a row-index -> file-line function."""
+    suffixes = _suffixes(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    try:
+        if ".parquet" in suffixes or ".pq" in suffixes:
+            return pd.read_parquet(path), lambda index: index + 1
+        if ".jsonl" in suffixes or ".ndjson" in suffixes:
+            return _read_jsonl(path)
+        separator = "\t" if ".tsv" in suffixes else ","
+        frame = pd.read_csv(path, sep=separator, dtype={"model": str, "benchmark": str, "item": str})
+        return frame, lambda index: index + 2
+    except InputError:
+        raise
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        OSError,
+        ValueError,
+    ) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"cannot read ({first})", path=path) from None
+
+
+def _wide_to_long(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, Callable[[int], int]]:
+    """Items-by-models table: ``item``, optional ``benchmark``, then one column of pass rates per model."""
+    id_columns = [column for column in ("benchmark", "item", "step") if column in frame.columns]
+    model_columns = [column for column in frame.columns if column not in id_columns]
+    if not model_columns:
+        raise InputError("wide table has no model columns", path=path, line=1)
+    frame = frame.reset_index(names="_row")
+    long = frame.melt(id_vars=["_row", *id_columns], value_vars=model_columns, var_name="model", value_name="v")
+    if "benchmark" not in long.columns:
+        long["benchmark"] = path.name.split(".")[0]
+    missing = long["v"].isna()
+    if missing.any():
+        first = long[missing].iloc[0]
+        raise InputError(
+            f"item {first['item']!r} has no result for model {first['model']!r}",
+            path=path,
+            line=int(first["_row"]) + 2,
+            field=str(first["model"]),
+        )
+    values = pd.to_numeric(long["v"], errors="coerce")
+    bad = values.isna()
+    if bad.any():
+        first = long[bad].iloc[0]
+        raise InputError(
+            f"expected a number in [0, 1], got {first['v']!r}",
+            path=path,
+            line=int(first["_row"]) + 2,
+            field=str(first["model"]),
+        )
+    binary = bool(np.isin(values.to_numpy(), (0.0, 1.0)).all())
+    long["trials"] = 1.0 if binary else np.nan
+    long["correct"] = values if binary else np.nan
+    long["score"] = np.nan if binary else values
+    rows = long["_row"].to_numpy()
+    return long.drop(columns=["v"]), lambda index: int(rows[index]) + 2
+
+
+def _is_wide(frame: pd.DataFrame) -> bool:
+    return "model" not in frame.columns and "item" in frame.columns
+
+
+def load_results(path: str | Path, *, benchmark: str | None = None) -> pd.DataFrame:
+    """Load item results from CSV, TSV, Parquet or JSONL (optionally gzipped), long or wide, and validate them.
+
+    Long format: columns ``model``, ``benchmark``, ``item``, ``trials``, ``correct`` (or ``score`` in [0, 1]
+    instead of the counts), optional ``step``. Wide format: ``item``, optional ``benchmark``, then one column
+    per model holding 0/1 results or pass rates.
+
+    Raises ``InputError`` naming the file, line and field of the first problem found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.csv"
+    >>> _ = p.write_text("model,benchmark,item,trials,correct\\nm1,b,q1,10,3\\n")
+    >>> float(load_results(p)["pass_rate"].iloc[0])
+    0.3
+    """
+    path = Path(path)
+    frame, line_of = _read_table(path)
+    if frame.empty:
+        raise InputError("no records", path=path)
+    if _is_wide(frame):
+        frame, line_of = _wide_to_long(frame, path)
+    if benchmark is not None and "benchmark" not in frame.columns:
+        frame["benchmark"] = benchmark
+    return validate_results(frame, path=path, line_of=line_of)
+
+
+def _first_bad(mask: np.ndarray | pd.Series) -> int | None:
+    positions = np.flatnonzero(np.asarray(mask))
+    return int(positions[0]) if positions.size else None
+
+
+def validate_results(
+    frame: pd.DataFrame,
+    *,
+    path: str | Path | None = None,
+    line_of: Callable[[int], int] | None = None,
+    require_complete: bool = True,
+) -> pd.DataFrame:
+    """Check a raw results frame and return it in canonical form (``RESULT_COLUMNS``).
+
+    Checks: required columns; non-empty names; counts that are whole, non-negative numbers with
+    correct <= trials; scores in [0, 1]; no duplicate (model, step, benchmark, item); and, when
+    ``require_complete``, the same items for every model and checkpoint of a benchmark.
+    """
+    line_of = line_of or (lambda index: index + 1)
+    frame = frame.reset_index(drop=True)
+
+    def fail(position: int | None, field: str | None, message: str) -> None:
+        raise InputError(message, path=path, line=None if position is None else line_of(position), field=field)
+
+    for column in _TEXT_COLUMNS:
+        if column not in frame.columns:
+            fail(None, column, "required column is missing")
+    has_counts = "trials" in frame.columns or "correct" in frame.columns
+    if has_counts and not {"trials", "correct"} <= set(frame.columns):
+        fail(None, "correct" if "trials" in frame.columns else "trials", "trials and correct go together")
+    if not has_counts and "score" not in frame.columns:
+        fail(None, "trials", "give either trials and correct, or score")
+
+    out = pd.DataFrame(index=frame.index)
+    for column in _TEXT_COLUMNS:
+        values = frame[column]
+        empty = values.isna() | (values.astype(str).str.strip() == "")
+        if (position := _first_bad(empty)) is not None:
+            fail(position, column, "empty value")
+        out[column] = values.astype(str).str.strip()
+
+    def numeric(column: str) -> pd.Series:
+        if column not in frame.columns:
+            return pd.Series(np.nan, index=frame.index, dtype=float)
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce")
+        if isinstance(raw.dtype, pd.BooleanDtype) or raw.dtype == bool:
+            values = raw.astype(float)
+        bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if (position := _first_bad(bad)) is not None:
+            fail(position, column, f"expected a number, got {raw.iloc[position]!r}")
+        return values.astype(float)
+
+    trials, correct, score = numeric("trials"), numeric("correct"), numeric("score")
+    step = numeric("step")
+    counted = trials.notna() | correct.notna()
+    if (position := _first_bad(counted & (trials.isna() | correct.isna()))) is not None:
+        fail(
+            position,
+            "correct" if correct.isna().iloc[position] else "trials",
+            "trials and correct go together",
+        )
+    for name, values in (("trials", trials), ("correct", correct), ("step", step)):
+        if (position := _first_bad(values.notna() & (values < 0))) is not None:
+            fail(position, name, f"must not be negative, got {values.iloc[position]:g}")
+        if (position := _first_bad(values.notna() & (values != np.floor(values)))) is not None:
+            fail(position, name, f"must be a whole number, got {values.iloc[position]:g}")
+    if (position := _first_bad(trials.notna() & (trials == 0))) is not None:
+        fail(position, "trials", "must be at least 1")
+    if (position := _first_bad(counted & (correct > trials))) is not None:
+        fail(
+            position,
+            "correct",
+            f"correct ({correct.iloc[position]:g}) exceeds trials ({trials.iloc[position]:g})",
+        )
+    if (position := _first_bad(score.notna() & ((score < 0) | (score > 1)))) is not None:
+        fail(position, "score", f"must lie in [0, 1], got {score.iloc[position]:g}")
+    if (position := _first_bad(~counted & score.isna())) is not None:
+        fail(position, "score", "row has neither trials/correct nor a score")
+
+    out["step"] = step.astype("Int64")
+    out["trials"] = trials
+    out["correct"] = correct
+    out["score"] = score
+    out["pass_rate"] = np.where(counted, correct / trials.where(trials > 0, 1.0), score)
+    out = out[RESULT_COLUMNS]
+
+    keys = out[KEY_COLUMNS].astype({"step": "float"}).fillna({"step": -1.0})
+    duplicated = keys.duplicated(keep="first")
+    if (position := _first_bad(duplicated)) is not None:
+        row = out.iloc[position]
+        step_text = "" if pd.isna(row["step"]) else f" at step {row['step']}"
+        fail(
+            position,
+            "item",
+            f"duplicate record for model {row['model']!r}{step_text}, benchmark {row['benchmark']!r}, "
+            f"item {row['item']!r}",
+        )
+    if require_complete:
+        _check_complete(out, path)
+    return out
+
+
+def _check_complete(frame: pd.DataFrame, path: str | Path | None) -> None:
+    """Every model and checkpoint of a benchmark must have a result for every item of that benchmark."""
+    runs = frame[["model", "step", "benchmark"]].astype({"step": "float"}).fillna({"step": -1.0})
+    counts = runs.groupby(["benchmark", "model", "step"], sort=True).size()
+    items_per_benchmark = frame.groupby("benchmark")["item"].nunique()
+    for (benchmark, model, step), count in counts.items():
+        expected = items_per_benchmark[benchmark]
+        if count == expected:
+            continue
+        these = frame[(frame["benchmark"] == benchmark) & (frame["model"] == model)]
+        if step >= 0:
+            these = these[these["step"] == step]
+        missing = sorted(set(frame.loc[frame["benchmark"] == benchmark, "item"]) - set(these["item"]))
+        step_text = "" if step < 0 else f" at step {int(step)}"
+        raise InputError(
+            f"benchmark {benchmark!r}: model {model!r}{step_text} has no result for {len(missing)} of "
+            f"{expected} items (first: {missing[0]!r})",
+            path=path,
+            field="item",
+        )
+
+
+def concat_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join results from several files, re-checking duplicates and completeness across them."""
+    if not frames:
+        raise InputError("no results given")
+    if len(frames) == 1:
+        return frames[0]
+    joined = pd.concat(frames, ignore_index=True)
+    return validate_results(joined, line_of=lambda index: index + 1)
+
+
+def is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA

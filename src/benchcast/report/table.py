@@ -1,0 +1,64 @@
+"""Rich tables for forecasts."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from benchcast.forecast import Forecast
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}"
+
+
+def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
+    """One row per benchmark: forecast (with interval), measured truth, error, the last ladder score.
+
+    Warnings are numbered in the last column and spelled out in the caption, each once.
+    """
+    sel = result.selection
+    target = sel.target or f"{sel.target_compute:.3g} FLOPs"
+    notes: list[str] = []
+
+    def note_ids(messages: list[str]) -> str:
+        ids = []
+        for message in messages:
+            if message not in notes:
+                notes.append(message)
+            ids.append(str(notes.index(message) + 1))
+        return ",".join(ids)
+
+    table = Table(title=title or f"Forecast for {target} from {len(sel.ladder)} ladder models (scores in %)")
+    table.add_column("benchmark", no_wrap=True)
+    methods = {bf.details.get("chosen_method", bf.method) for bf in result.benchmarks.values()}
+    show_method = len(methods) > 1 or "auto" in {bf.method for bf in result.benchmarks.values()}
+    if show_method:
+        table.add_column("method")
+    table.add_column("forecast", justify="right")
+    table.add_column("80% int.", justify="right")
+    table.add_column("measured", justify="right")
+    table.add_column("error", justify="right")
+    table.add_column("last", justify="right")
+    table.add_column("pred.", justify="right")
+    table.add_column("notes")
+    for name, bf in result.benchmarks.items():
+        interval = bf.interval.get("80")
+        share = bf.details.get("predictable_share")
+        messages = ([f"declined: {bf.declined}"] if bf.declined else []) + list(bf.warnings)
+        cells = [name]
+        if show_method:
+            cells.append(str(bf.details.get("chosen_method", bf.method)))
+        cells += [
+            _pct(bf.forecast),
+            "—" if interval is None else f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f}",
+            _pct(bf.truth),
+            "—" if bf.error is None else f"{bf.error:.1f}",
+            _pct(bf.ladder[-1]["score"]) if bf.ladder else "—",
+            "—" if share is None else f"{100 * share:.0f}%",
+            note_ids(messages),
+        ]
+        table.add_row(*cells)
+    if notes:
+        table.caption = "\n".join(f"{i}. {message}" for i, message in enumerate(notes, start=1))
+        table.caption_justify = "left"
+    return table
