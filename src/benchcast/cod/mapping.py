@@ -47,7 +47,8 @@ class Mapping:
 
 def _with_endpoints(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points plus (0, 0) and (1, 1), sorted, with ties in x averaged; the mask marks the endpoints."""
-    xs = np.concatenate([[0.0], np.clip(x, 0, 1), [1.0]])
+    # accuracies closer than 1e-9 are the same point; keeping them apart only makes the interpolants unstable
+    xs = np.round(np.concatenate([[0.0], np.clip(x, 0, 1), [1.0]]), 9)
     ys = np.concatenate([[0.0], np.clip(y, 0, 1), [1.0]])
     unique, inverse = np.unique(xs, return_inverse=True)
     y_mean = np.bincount(inverse, weights=ys) / np.bincount(inverse)
@@ -57,7 +58,12 @@ def _with_endpoints(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _monotone(curve: np.ndarray) -> bool:
-    return bool(np.all(np.diff(curve) >= -1e-9) and abs(curve[0]) < 1e-3 and abs(curve[-1] - 1) < 1e-3)
+    return bool(
+        np.isfinite(curve).all()
+        and np.all(np.diff(curve) >= -1e-9)
+        and abs(curve[0]) < 1e-3
+        and abs(curve[-1] - 1) < 1e-3
+    )
 
 
 def _isotonic_pchip(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -137,8 +143,8 @@ def fit_mapping(
         curve = _isotonic_pchip(xs, ys)
         note = f"{label} was not monotone on [0, 1]; replaced by isotonic + PCHIP"
         label = "isotonic + PCHIP"
-    curve = np.clip(curve, 0.0, 1.0)
-    curve = np.maximum.accumulate(curve)
+    curve = np.maximum.accumulate(np.clip(curve, 0.0, 1.0))
+    curve[0], curve[-1] = 0.0, 1.0  # the endpoints are part of the definition, not just heavily weighted
     fitted = np.interp(xs[~pinned], GRID, curve)
     rmse = float(np.sqrt(np.mean((fitted - ys[~pinned]) ** 2))) if (~pinned).any() else 0.0
     return Mapping(kind=label, x=xs, y=ys, curve=curve, rmse=rmse, note=note)

@@ -66,22 +66,32 @@ class Cluster:
 def classify(
     fit: LawFit,
     accuracy: np.ndarray,
+    compute_units: np.ndarray | None = None,
     *,
     a_min: float = 1.0,
     b_min: float = 0.1,
     c_max: float = 1.0,
+    min_rise: float = 0.02,
     floor_margin: float = 0.1,
     saturation: float = 0.9,
 ) -> tuple[str, str]:
     """Class of a fitted cluster by COD's rules (a > 1, b > 0.1, 0 <= c < 1), with a plain reason.
 
-    Failing the growth rules means a flat curve: near its floor it is *non-emergent*; near the top it is a
+    A flat curve's parameters are not identifiable (a flat line at 0.98 fits as a huge ``a`` with a steep ``b``
+    as well as a tiny ``a``), so before the parameter rules a curve that rises by less than ``min_rise`` across
+    the ladder counts as negligible growth — benchcast's addition, stated because the paper's rules alone
+    misclassify flat clusters. Negligible growth near the floor is *non-emergent*; near the top it is a
     saturated *non-extrapolatable* cluster. Failing the ceiling rule is a low-ceiling *non-extrapolatable*.
     """
     p = fit.params
-    if not fit.success or not all(math.isfinite(v) for v in fit.values):
-        return NON_EXTRAPOLATABLE, "law fit did not converge"
-    grows = p["a"] > a_min and p["b"] > b_min
+    if not all(math.isfinite(v) for v in fit.values) or not math.isfinite(fit.rmse):
+        return NON_EXTRAPOLATABLE, "law fit failed"
+    if compute_units is not None and len(compute_units):
+        curve = fit.predict(np.array([np.min(compute_units), np.max(compute_units)]))
+        rise = float(curve[1] - curve[0])
+    else:
+        rise = float(np.max(accuracy) - np.min(accuracy))
+    grows = p["a"] > a_min and p["b"] > b_min and rise >= min_rise
     ceiling_ok = 0.0 <= p["c"] < c_max
     if grows and ceiling_ok:
         return EXTRAPOLATABLE, "scales cleanly"
@@ -91,7 +101,7 @@ def classify(
             return NON_EXTRAPOLATABLE, "saturated: no growth left to extrapolate"
         if top - min(p["g"], float(np.min(accuracy))) < floor_margin:
             return NON_EMERGENT, "flat near its floor: not yet emerged"
-        return NON_EXTRAPOLATABLE, f"negligible growth (a = {p['a']:.3g}, b = {p['b']:.3g})"
+        return NON_EXTRAPOLATABLE, f"negligible growth (rise {100 * rise:.1f} points over the ladder)"
     return NON_EXTRAPOLATABLE, f"low ceiling (c = {p['c']:.3g})"
 
 
@@ -111,6 +121,8 @@ class COD(Method):
         Centre used in the radius check.
     a_min, b_min, c_max : float
         Extrapolatable filter a > a_min, b > b_min, 0 <= c < c_max (paper: 1, 0.1, 1).
+    min_rise : float
+        A cluster whose fitted curve rises less than this across the ladder is flat (see ``classify``).
     floor : "fit", "chance" or float
         The random-guess level g: fitted per cluster (paper), the benchmark's chance level when known, or fixed.
     mapping : {"spline", "poly4", "isotonic"}
@@ -143,6 +155,7 @@ class COD(Method):
         a_min: float = 1.0,
         b_min: float = 0.1,
         c_max: float = 1.0,
+        min_rise: float = 0.02,
         floor: str | float = "fit",
         mapping: str = "spline",
         mapping_rmse: float = 0.005,
@@ -157,6 +170,7 @@ class COD(Method):
         self.a_min = a_min
         self.b_min = b_min
         self.c_max = c_max
+        self.min_rise = min_rise
         self.floor = floor
         self.mapping = mapping
         self.mapping_rmse = mapping_rmse
@@ -223,7 +237,9 @@ class COD(Method):
             if floor_bounds is not None:
                 lower[3], upper[3] = floor_bounds
             law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper)
-            kind, reason = classify(law_fit, accuracy, a_min=self.a_min, b_min=self.b_min, c_max=self.c_max)
+            kind, reason = classify(
+                law_fit, accuracy, units, a_min=self.a_min, b_min=self.b_min, c_max=self.c_max, min_rise=self.min_rise
+            )
             self.item_class_[members] = kind
             self.clusters_.append(Cluster(cluster_id, members, centres[cluster_id], accuracy, law_fit, kind, reason))
         self.predictable_ = np.zeros(ladder.n_items, dtype=bool)

@@ -262,13 +262,7 @@ class Ladder:
             )
             table["pass_rate"] = rows["pass_rate"].to_numpy()
             table["trials"] = rows["trials"].to_numpy()
-            pivot = table.pivot_table(
-                index="item",
-                columns=["model", "step"],
-                values=["pass_rate", "trials"],
-                aggfunc="first",
-                dropna=False,
-            )
+            pivot = table.pivot(index="item", columns=["model", "step"], values=["pass_rate", "trials"])
             self._pivots[benchmark] = pivot.sort_index()
         return self._pivots[benchmark]
 

@@ -207,29 +207,38 @@ def validate_results(
     trials, correct, score = numeric("trials"), numeric("correct"), numeric("score")
     step = numeric("step")
     counted = trials.notna() | correct.notna()
-    if (position := _first_bad(counted & (trials.isna() | correct.isna()))) is not None:
-        fail(
-            position,
-            "correct" if correct.isna().iloc[position] else "trials",
-            "trials and correct go together",
-        )
+    # (mask, field, message) per rule; the error names the first offending row in file order
+    rules: list[tuple[pd.Series, str, Callable[[int], str]]] = [
+        (counted & trials.isna(), "trials", lambda i: "trials and correct go together"),
+        (counted & correct.isna(), "correct", lambda i: "trials and correct go together"),
+    ]
     for name, values in (("trials", trials), ("correct", correct), ("step", step)):
-        if (position := _first_bad(values.notna() & (values < 0))) is not None:
-            fail(position, name, f"must not be negative, got {values.iloc[position]:g}")
-        if (position := _first_bad(values.notna() & (values != np.floor(values)))) is not None:
-            fail(position, name, f"must be a whole number, got {values.iloc[position]:g}")
-    if (position := _first_bad(trials.notna() & (trials == 0))) is not None:
-        fail(position, "trials", "must be at least 1")
-    if (position := _first_bad(counted & (correct > trials))) is not None:
-        fail(
-            position,
-            "correct",
-            f"correct ({correct.iloc[position]:g}) exceeds trials ({trials.iloc[position]:g})",
+        rules.append((values < 0, name, lambda i, v=values: f"must not be negative, got {v.iloc[i]:g}"))
+        rules.append(
+            (
+                values.notna() & (values != np.floor(values)),
+                name,
+                lambda i, v=values: f"must be a whole number, got {v.iloc[i]:g}",
+            )
         )
-    if (position := _first_bad(score.notna() & ((score < 0) | (score > 1)))) is not None:
-        fail(position, "score", f"must lie in [0, 1], got {score.iloc[position]:g}")
-    if (position := _first_bad(~counted & score.isna())) is not None:
-        fail(position, "score", "row has neither trials/correct nor a score")
+    rules += [
+        (trials == 0, "trials", lambda i: "must be at least 1"),
+        (
+            counted & (correct > trials),
+            "correct",
+            lambda i: f"correct ({correct.iloc[i]:g}) exceeds trials ({trials.iloc[i]:g})",
+        ),
+        ((score < 0) | (score > 1), "score", lambda i: f"must lie in [0, 1], got {score.iloc[i]:g}"),
+        (~counted & score.isna(), "score", lambda i: "row has neither trials/correct nor a score"),
+    ]
+    failures = [
+        (position, field, message)
+        for mask, field, message in rules
+        if (position := _first_bad(mask.fillna(False))) is not None
+    ]
+    if failures:
+        position, field, message = min(failures, key=lambda failure: failure[0])
+        fail(position, field, message(position))
 
     out["step"] = step.astype("Int64")
     out["trials"] = trials

@@ -1,0 +1,183 @@
+"""COD stage by stage on planted truth, and end to end on simulated ladders where its law holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchcast.cod.mapping import GRID, fit_mapping
+from benchcast.cod.meanshift import improved_mean_shift
+from benchcast.cod.method import COD, EXTRAPOLATABLE, NON_EMERGENT, NON_EXTRAPOLATABLE, classify
+from benchcast.data.ladder import BenchmarkLadder
+from benchcast.laws import COD_LAW, cod_law, fit_law
+from benchcast.simulate import simulate_ladder
+
+LADDER_UNITS = np.geomspace(40, 1.4e5, 8)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(a=40.0, b=0.5, c=0.05, g=0.0),
+        dict(a=8.0, b=0.3, c=0.2, g=0.25),
+        dict(a=300.0, b=0.7, c=0.0, g=0.1),
+    ],
+)
+def test_law_fit_recovers_planted_parameters(params):
+    y = cod_law(LADDER_UNITS, **params)
+    fit = fit_law(COD_LAW, LADDER_UNITS, y)
+    assert fit.success and fit.rmse < 1e-4
+    # parameters of a 4-parameter law on 8 points trade off; the curve, its floor and its extrapolation must match
+    assert fit.params["g"] == pytest.approx(params["g"], abs=0.02)
+    target = 25 * LADDER_UNITS[-1]
+    assert fit.predict(target)[0] == pytest.approx(cod_law(np.array([target]), **params)[0], abs=0.01)
+
+
+def test_law_fit_with_noise_stays_close():
+    rng = np.random.default_rng(0)
+    params = dict(a=40.0, b=0.5, c=0.05, g=0.0)
+    y = cod_law(LADDER_UNITS, **params) + rng.normal(0, 0.005, LADDER_UNITS.size)
+    fit = fit_law(COD_LAW, LADDER_UNITS, y)
+    assert abs(fit.params["b"] - 0.5) < 0.1
+    assert fit.rmse < 0.01
+
+
+def planted_clusters(seed: int, sizes=(60, 40, 30), spread=0.02):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.05, 0.1, 0.3, 0.6], [0.5, 0.6, 0.7, 0.8], [0.9, 0.92, 0.95, 0.97]])
+    points = np.vstack([c + rng.normal(0, spread, (n, 4)) for c, n in zip(centres, sizes, strict=True)])
+    truth = np.repeat(np.arange(len(sizes)), sizes)
+    return np.clip(points, 0, 1), truth
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_improved_meanshift_recovers_planted_clusters(seed):
+    points, truth = planted_clusters(seed)
+    noise = np.random.default_rng(seed + 10).uniform(0, 1, (5, 4))
+    labels, centres = improved_mean_shift(np.vstack([points, noise]), 0.1, min_cluster_size=10)
+    planted = labels[: len(truth)]
+    assert len(centres) == 3
+    for cluster in range(3):
+        found = planted[truth == cluster]
+        assert (found == found[0]).all() and found[0] >= 0
+    assert len(set(planted)) == 3
+
+
+def test_small_groups_become_outliers():
+    points, _ = planted_clusters(0, sizes=(60, 40, 5))
+    labels, _ = improved_mean_shift(points, 0.1, min_cluster_size=10)
+    assert (labels[100:] == -1).all()
+    assert (labels[:100] >= 0).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    x=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=10),
+    noise=st.lists(st.floats(-0.3, 0.3), min_size=10, max_size=10),
+    kind=st.sampled_from(["spline", "poly4", "isotonic"]),
+)
+def test_mapping_is_monotone_through_endpoints(x, noise, kind):
+    xs = np.array(x)
+    ys = np.clip(xs**1.3 + np.array(noise[: len(x)]), 0, 1)
+    mapping = fit_mapping(xs, ys, kind=kind)
+    assert float(mapping(0.0)) == pytest.approx(0.0, abs=1e-9)
+    assert float(mapping(1.0)) == pytest.approx(1.0, abs=1e-9)
+    values = mapping(GRID)
+    assert np.all(np.diff(values) >= -1e-12)
+    assert values.min() >= 0 and values.max() <= 1
+
+
+def test_mapping_follows_clean_points():
+    xs = np.linspace(0.1, 0.8, 8)
+    mapping = fit_mapping(xs, xs**2)
+    assert mapping.kind == "cubic smoothing spline"
+    assert float(mapping(0.5)) == pytest.approx(0.25, abs=0.01)
+    assert mapping.rmse < 0.005
+
+
+def _fit_cluster(y):
+    fit = fit_law(COD_LAW, LADDER_UNITS, y)
+    return classify(fit, y, LADDER_UNITS)
+
+
+def test_classification_of_planted_clusters():
+    scaling = cod_law(LADDER_UNITS, a=40.0, b=0.5, c=0.05, g=0.0)
+    flat_low = np.full(8, 0.25) + np.array([0, 0.002, -0.001, 0.001, 0, -0.002, 0.001, 0])
+    saturated = np.full(8, 0.98) + np.array([0, 0.002, -0.001, 0.001, 0, -0.002, 0.001, 0])
+    low_ceiling = cod_law(LADDER_UNITS, a=40.0, b=0.5, c=1.6, g=0.0)
+    assert _fit_cluster(scaling)[0] == EXTRAPOLATABLE
+    assert _fit_cluster(flat_low)[0] == NON_EMERGENT
+    kind, reason = _fit_cluster(saturated)
+    assert kind == NON_EXTRAPOLATABLE and "saturated" in reason
+    kind, reason = _fit_cluster(low_ceiling)
+    assert kind == NON_EXTRAPOLATABLE and "ceiling" in reason
+
+
+def _bench(sim):
+    return sim.ladder.benchmark_ladder(sim.benchmark, sim.ladder_models)
+
+
+@pytest.mark.slow
+def test_forecast_within_one_point_where_the_law_holds():
+    """Issue acceptance: >= 6 models, >= 2,000 items, 100 trials, target 25x: within 1 point in >= 18 of 20 seeds."""
+    errors = []
+    for seed in range(20):
+        sim = simulate_ladder(
+            n_items=2000, n_models=6, trials=100, target_ratio=25.0, flat_share=0.0, ceiling_gap=0.05, seed=seed
+        )
+        result = COD().fit(_bench(sim)).forecast(sim.target_compute)
+        errors.append(abs(result.value - sim.truth) * 100)
+    assert sum(error <= 1.0 for error in errors) >= 18, np.round(errors, 2)
+
+
+def test_forecast_is_deterministic(small_sim):
+    first = COD().fit(_bench(small_sim)).forecast(small_sim.target_compute)
+    second = COD().fit(_bench(small_sim)).forecast(small_sim.target_compute)
+    assert first.value == second.value
+    assert first.details["item_labels"] == second.details["item_labels"]
+
+
+def test_details_are_consistent(small_sim):
+    result = COD().fit(_bench(small_sim)).forecast(small_sim.target_compute)
+    details = result.details
+    assert (
+        sum(details["class_counts"].values())
+        == small_sim.ladder.benchmark_ladder("sim", small_sim.ladder_models).n_items
+    )
+    kept = [c for c in details["clusters"] if c["class"] == EXTRAPOLATABLE]
+    share = sum(c["size"] for c in kept) / len(details["item_labels"])
+    assert details["predictable_share"] == pytest.approx(share)
+    subset = sum(c["size"] * c["prediction"] for c in kept) / sum(c["size"] for c in kept)
+    assert details["subset_forecast"] == pytest.approx(subset)
+
+
+def test_declines_with_reasons():
+    sim = simulate_ladder(n_items=200, n_models=2, trials=20, seed=0)
+    assert "at least 3 ladder models" in COD().applicable(_bench(sim))
+    flat = BenchmarkLadder(
+        benchmark="b",
+        models=("a", "b", "c"),
+        compute=np.array([1e20, 1e21, 1e22]),
+        pass_rates=np.zeros((50, 3)),
+        trials=np.full((50, 3), 10.0),
+        items=np.arange(50),
+    )
+    result = COD().fit(flat).forecast(1e23)
+    assert result.value is None and "extrapolatable" in result.declined
+
+
+def test_warnings_for_interpolation_and_few_models(small_sim):
+    bench = small_sim.ladder.benchmark_ladder("sim", small_sim.ladder_models[:4])
+    result = COD().fit(bench).forecast(float(bench.compute[-2]))
+    text = " ".join(result.warnings)
+    assert "only 4 ladder models" in text and "interpolation" in text
+
+
+def test_anchor_enters_the_mapping(small_sim):
+    models = small_sim.ladder_models
+    bench = small_sim.ladder.benchmark_ladder("sim", models[:-1], anchors=[models[-1]])
+    with_anchor = COD().fit(bench).forecast(small_sim.target_compute)
+    without = COD(use_anchors=False).fit(bench).forecast(small_sim.target_compute)
+    assert len(with_anchor.details["mapping"]["points"]) == len(without.details["mapping"]["points"]) + 1
