@@ -38,6 +38,9 @@ class Method(ABC):
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    uses_target_size: ClassVar[bool] = False
+    """True when ``forecast`` also takes the target's ``params=`` and ``tokens=`` keywords (e.g. Gadre et al.'s
+    loss law in N and tokens per parameter); callers pass them only to such methods."""
 
     def get_params(self) -> dict[str, Any]:
         return {key: value for key, value in vars(self).items() if not key.endswith("_")}
