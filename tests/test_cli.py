@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def test_demo_prints_forecast_and_measured_value():
-    result = runner.invoke(app, ["demo", "--method", "cod"], env={"COLUMNS": "160"})
+    result = runner.invoke(app, ["demo", "--method", "cod", "--bootstrap", "0"], env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     assert "pythia-13b-deduped" in result.output
     assert "arithmetic_addition_16shot" in result.output
@@ -26,7 +26,20 @@ def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):
     out = tmp_path / "f.json"
     result = runner.invoke(
         app,
-        ["forecast", str(results), "--models", str(models), "--target", "sim-target", "--json", str(out)],
+        [
+            "forecast",
+            str(results),
+            "--models",
+            str(models),
+            "--target",
+            "sim-target",
+            "--json",
+            str(out),
+            "--bootstrap",
+            "8",
+            "--jobs",
+            "1",
+        ],
         env={"COLUMNS": "160"},
     )
     assert result.exit_code == 0, result.output
@@ -37,6 +50,8 @@ def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):
     assert entry["truth"] == pytest.approx(small_sim.ladder.measured("sim-target", "sim"))
     assert entry["method"] == "cod" and entry["details"]["clusters"]
     assert abs(entry["forecast"] - small_sim.truth) < 0.05
+    low, high = entry["interval"]["80"]
+    assert low <= high and entry["details"]["bootstrap"]["n_samples"] == 8
 
 
 def test_forecast_by_compute_without_roles(sim_files, tmp_path):
@@ -45,7 +60,9 @@ def test_forecast_by_compute_without_roles(sim_files, tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("model,compute\n" + "\n".join(",".join(line.split(",")[:2]) for line in lines[1:]) + "\n")
     result = runner.invoke(
-        app, ["forecast", str(results), "--models", str(plain), "--compute", "1e24"], env={"COLUMNS": "160"}
+        app,
+        ["forecast", str(results), "--models", str(plain), "--compute", "1e24", "--bootstrap", "0"],
+        env={"COLUMNS": "160"},
     )
     assert result.exit_code == 0, result.output
     assert "from 7 ladder models" in result.output.replace("\n", " ") or "ladder" in result.output
@@ -90,7 +107,16 @@ def test_simulate_writes_loadable_files(tmp_path):
     assert result.exit_code == 0, result.output
     again = runner.invoke(
         app,
-        ["forecast", str(out / "results.csv"), "--models", str(out / "models.csv"), "--target", "sim-target"],
+        [
+            "forecast",
+            str(out / "results.csv"),
+            "--models",
+            str(out / "models.csv"),
+            "--target",
+            "sim-target",
+            "--bootstrap",
+            "0",
+        ],
         env={"COLUMNS": "160"},
     )
     assert again.exit_code == 0, again.output

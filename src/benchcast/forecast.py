@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ import numpy as np
 from benchcast.data.ladder import Ladder, Selection
 from benchcast.errors import BenchcastError, MethodError
 from benchcast.methods import Method, MethodForecast, get_method
+from benchcast.uncertainty import bootstrap
 
 
 @dataclass
@@ -84,13 +85,25 @@ class Forecast:
         tmp.replace(path)
 
 
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(benchmark, done, total)`` while bootstrap replicates finish."""
+
+
 def forecast_benchmark(
     ladder: Ladder,
     benchmark: str,
     method: Method,
     selection: Selection,
+    *,
+    n_bootstrap: int = 0,
+    seed: int = 0,
+    n_jobs: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> BenchmarkForecast:
-    """Fit ``method`` on one benchmark of the selected ladder and forecast the target compute."""
+    """Fit ``method`` on one benchmark of the selected ladder and forecast the target compute.
+
+    With ``n_bootstrap`` > 0 the forecast gets bootstrap prediction intervals (``benchcast.uncertainty``).
+    """
     data = ladder.benchmark_ladder(benchmark, selection.ladder, selection.anchors)
     rows = [
         {"model": name, "compute": float(c), "score": float(s)}
@@ -98,7 +111,27 @@ def forecast_benchmark(
     ]
     truth = ladder.measured(selection.target, benchmark) if selection.target else None
     reason = method.applicable(data)
-    answer = MethodForecast(None, declined=reason) if reason else method.fit(data).forecast(selection.target_compute)
+    size = {}
+    if method.uses_target_size and selection.target:
+        card = ladder.cards[selection.target]
+        size = {"params": card.params, "tokens": card.tokens}
+    answer = (
+        MethodForecast(None, declined=reason) if reason else method.fit(data).forecast(selection.target_compute, **size)
+    )
+    if n_bootstrap > 0 and answer.value is not None:
+        result = bootstrap(
+            method,
+            data,
+            selection.target_compute,
+            n_samples=n_bootstrap,
+            seed=seed,
+            n_jobs=n_jobs,
+            forecast_kwargs=size,
+            progress=None if progress is None else lambda done: progress(benchmark, done, n_bootstrap),
+        )
+        if result.intervals:
+            answer.interval = result.intervals
+        answer.details["bootstrap"] = result.to_dict()
     return BenchmarkForecast(
         benchmark=benchmark,
         method=method.name,
@@ -123,9 +156,16 @@ def forecast(
     benchmarks: Iterable[str] | None = None,
     ladder_models: Iterable[str] | None = None,
     anchors: Iterable[str] | None = None,
+    n_bootstrap: int = 0,
+    seed: int = 0,
+    n_jobs: int = 1,
+    progress: ProgressCallback | None = None,
     **method_params: Any,
 ) -> Forecast:
     """Forecast every benchmark (or the named ones) of ``ladder`` for a target model or compute.
+
+    ``n_bootstrap`` replicates give prediction intervals (0 = none); ``seed`` makes them reproducible and
+    ``n_jobs`` spreads them over cores.
 
     Examples
     --------
@@ -145,5 +185,7 @@ def forecast(
     out = {}
     for benchmark in chosen:
         instance = method if isinstance(method, Method) else get_method(method, **method_params)
-        out[benchmark] = forecast_benchmark(ladder, benchmark, instance, selection)
+        out[benchmark] = forecast_benchmark(
+            ladder, benchmark, instance, selection, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
+        )
     return Forecast(out, selection)

@@ -57,6 +57,10 @@ class Method(ABC):
     @abstractmethod
     def forecast(self, compute: float) -> MethodForecast: ...
 
+    def predict(self, compute: float, **kwargs: Any) -> float | None:
+        """Only the forecast value, for repeated refits (the bootstrap); override to skip costly diagnostics."""
+        return self.forecast(compute, **kwargs).value
+
 
 def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
     """Class decorator: make a method available by ``name`` (CLI ``--method``, backtests)."""

@@ -6,13 +6,16 @@ one-line message on stderr and exit code 2; nothing is written in that case.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from benchcast.errors import BenchcastError
 
@@ -40,6 +43,35 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def show_progress(quiet: bool = False) -> bool:
+    """Progress bars only on an interactive terminal, never in CI or with ``--quiet``."""
+    return not quiet and console.is_terminal and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def progress_callback(description: str, quiet: bool = False) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A ``progress(label, done, total)`` callback drawing one Rich bar per label, or None when quiet."""
+    if not show_progress(quiet):
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"{description} {label}", total=total)
+            bar.update(tasks[label], completed=done)
+
+        yield update
 
 
 def _register() -> None:

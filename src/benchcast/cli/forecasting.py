@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from benchcast.cli import app, console, handle_errors
+from benchcast.cli import app, console, handle_errors, progress_callback
 from benchcast.data.inputs import load_ladder
 from benchcast.forecast import forecast as run_forecast
 from benchcast.report.table import forecast_table
@@ -42,22 +42,37 @@ def forecast(
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
     format: Annotated[str | None, typer.Option(help="Input format; detected when omitted.")] = None,
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    jobs: Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")] = -1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Forecast a target's benchmark scores from a ladder of small models."""
     data = load_ladder(results, models, format=format)
-    result = run_forecast(
-        data,
-        target=target,
-        compute=compute,
-        method=method,
-        benchmarks=benchmark or None,
-        ladder_models=_split(ladder),
-        anchors=_split(anchor),
-    )
+    with progress_callback("bootstrap", quiet) as progress:
+        result = run_forecast(
+            data,
+            target=target,
+            compute=compute,
+            method=method,
+            benchmarks=benchmark or None,
+            ladder_models=_split(ladder),
+            anchors=_split(anchor),
+            n_bootstrap=bootstrap,
+            seed=seed,
+            n_jobs=jobs,
+            progress=progress,
+        )
     console.print(forecast_table(result))
     if json is not None:
         result.write_json(json)
         console.print(f"wrote {json}")
+    if report is not None:
+        from benchcast.report.html import write_report
+
+        write_report(result, report)
+        console.print(f"wrote {report}")
 
 
 @app.command()
@@ -65,12 +80,27 @@ def forecast(
 def demo(
     method: Annotated[str, typer.Option(help="Forecasting method.")] = "cod",
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    jobs: Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")] = -1,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Forecast Pythia-13B's arithmetic scores from Pythia 125M-2.7B (bundled real data)."""
     from benchcast.datasets import load_dataset
 
     data = load_dataset(DEMO_DATASET)
-    result = run_forecast(data, target=DEMO_TARGET, method=method, ladder_models=DEMO_LADDER)
+    with progress_callback("bootstrap", quiet) as progress:
+        result = run_forecast(
+            data,
+            target=DEMO_TARGET,
+            method=method,
+            ladder_models=DEMO_LADDER,
+            n_bootstrap=bootstrap,
+            seed=seed,
+            n_jobs=jobs,
+            progress=progress,
+        )
     console.print(
         forecast_table(result, title=f"{DEMO_TARGET} forecast from Pythia 125M-2.7B, method {method} (scores in %)")
     )
@@ -80,6 +110,11 @@ def demo(
     if json is not None:
         result.write_json(json)
         console.print(f"wrote {json}")
+    if report is not None:
+        from benchcast.report.html import write_report
+
+        write_report(result, report)
+        console.print(f"wrote {report}")
 
 
 @app.command()
