@@ -118,7 +118,7 @@ def forecast_benchmark(
     answer = (
         MethodForecast(None, declined=reason) if reason else method.fit(data).forecast(selection.target_compute, **size)
     )
-    if n_bootstrap > 0 and answer.value is not None:
+    if n_bootstrap > 0 and answer.value is not None and not method.own_intervals:
         result = bootstrap(
             method,
             data,

@@ -38,6 +38,8 @@ class Method(ABC):
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    own_intervals: ClassVar[bool] = False
+    """True when the method gives its own prediction intervals, so callers need not bootstrap it."""
     uses_target_size: ClassVar[bool] = False
     """True when ``forecast`` also takes the target's ``params=`` and ``tokens=`` keywords (e.g. Gadre et al.'s
     loss law in N and tokens per parameter); callers pass them only to such methods."""
@@ -77,6 +79,7 @@ def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
 
 def _load_builtin_methods() -> None:
     # imported for their registration side effect
+    import benchcast.auto
     import benchcast.baselines
     import benchcast.cod.method  # noqa: F401
 

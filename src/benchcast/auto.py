@@ -1,0 +1,160 @@
+"""The default forecaster: every applicable method, weighted by how well it forecast the ladder itself.
+
+Plain trend fits and COD as published lose to "the target scores what the largest ladder model scored" on
+short, noisy, real ladders (single jumps, non-monotone families, pre-emergence benchmarks). ``auto`` keeps the
+trend methods where the ladder supports them and falls back towards the last score where it does not:
+
+1. The regime (``benchcast.diagnostics``) decides first. With fewer than 3 models nothing can be validated:
+   the forecast is a damped trend, last + ½·slope·Δlog C (a half step of the last observed slope). A
+   non-monotone or pre-emergence ladder gives the last model's score: its trend is noise or not yet there.
+2. Otherwise every candidate forecasts the largest ladder model (and, with 5 or more models, the two largest)
+   from the models below, and so does "last". Each candidate gets weight 1 / (error² + noise²); methods that
+   missed by more than "last" did get no weight. The forecast is the weighted mean of the candidates' full-ladder
+   forecasts, "last" included, so a trend must beat doing nothing on the ladder to move the forecast.
+3. The interval's half-width combines the weighted held-out error, scaled by how much farther the target lies
+   than the held-out model (in log-compute), with the spread between the weighted candidates.
+
+Nothing here is tuned per dataset; the constants are stated and fixed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Self
+
+import numpy as np
+
+from benchcast.data.ladder import BenchmarkLadder
+from benchcast.diagnostics import (
+    NON_MONOTONE,
+    PRE_EMERGENCE,
+    TOO_FEW,
+    holdout_predictions,
+    regime,
+    verdict,
+)
+from benchcast.methods import Method, MethodForecast, get_method, register_method
+
+DEFAULT_CANDIDATES = ("cod", "e2e-exp", "powerlaw", "sigmoid", "bnsl", "two-stage", "gadre")
+"""The distinct forms: "passrate" on the mean is "powerlaw" without chance normalisation, so it is left out."""
+Z = {"80": 1.2816, "95": 1.9600}
+
+
+@register_method("auto")
+class Auto(Method):
+    """Validated combination of methods with a fall-back to the last ladder score (see the module docstring).
+
+    Parameters
+    ----------
+    candidates : tuple of str
+        Registered methods to consider besides "last".
+    damping : float
+        Share of the last slope used with fewer than 3 models (0.5: half a step).
+    max_gap_ratio : float
+        Cap on how much the held-out error is scaled up for a farther target.
+    """
+
+    description = "validated combination of methods, falling back to the last score"
+    uses_target_size = True
+    own_intervals = True
+
+    def __init__(
+        self, candidates: tuple[str, ...] = DEFAULT_CANDIDATES, damping: float = 0.5, max_gap_ratio: float = 4.0
+    ) -> None:
+        self.candidates = tuple(candidates)
+        self.damping = damping
+        self.max_gap_ratio = max_gap_ratio
+
+    def applicable(self, ladder: BenchmarkLadder) -> str | None:
+        return None if ladder.n_models >= 1 else "needs at least 1 ladder model"
+
+    def fit(self, ladder: BenchmarkLadder) -> Self:
+        self.ladder_ = ladder
+        self.regime_ = regime(ladder)
+        self.methods_: dict[str, Method] = {}
+        self.declined_: dict[str, str] = {}
+        self.holdout_: dict[str, float] = {}
+        if self.regime_.name in (TOO_FEW, NON_MONOTONE, PRE_EMERGENCE):
+            return self
+        holdout = 2 if ladder.n_models >= 5 else 1
+        observed = ladder.scores[ladder.n_models - holdout :]
+        last_train = ladder.scores[ladder.n_models - holdout - 1]
+        self.holdout_["last"] = float(np.mean(np.abs(observed - last_train)))
+        for name in self.candidates:
+            method = get_method(name)
+            reason = method.applicable(ladder)
+            if reason:
+                self.declined_[name] = reason
+                continue
+            predicted = holdout_predictions(method, ladder, holdout=holdout)
+            if predicted is None:
+                self.declined_[name] = "cannot be validated: too few models once the largest are held out"
+                continue
+            self.holdout_[name] = float(np.mean(np.abs(predicted - observed)))
+            self.methods_[name] = get_method(name).fit(ladder)
+        self.holdout_gap_ = float(np.log(ladder.compute[-1] / ladder.compute[-1 - holdout]))
+        return self
+
+    def _last(self) -> float:
+        return float(self.ladder_.scores[-1])
+
+    def forecast(self, compute: float, *, params: float | None = None, tokens: float | None = None) -> MethodForecast:
+        ladder, found = self.ladder_, self.regime_
+        last = self._last()
+        details: dict[str, Any] = {"regime": found.name, "regime_reason": found.reason, "noise": found.noise}
+        spread = max(found.noise, 0.01)
+        if found.name == TOO_FEW:
+            value = last
+            if ladder.n_models == 2:
+                slope = (ladder.scores[1] - ladder.scores[0]) / math.log(ladder.compute[1] / ladder.compute[0])
+                value = last + self.damping * slope * math.log(compute / ladder.compute[-1])
+                spread = max(spread, abs(value - last))
+            details["chosen_method"] = "damped trend" if ladder.n_models == 2 else "last"
+            return self._answer(value, spread, details, None, None)
+        if found.name in (NON_MONOTONE, PRE_EMERGENCE):
+            details["chosen_method"] = "last"
+            spread = max(spread, float(np.ptp(ladder.scores[-3:])))
+            return self._answer(last, spread, details, None, None)
+        forecasts = {"last": last}
+        kwargs = {"params": params, "tokens": tokens}
+        for name, method in self.methods_.items():
+            value = method.predict(compute, **kwargs) if method.uses_target_size else method.predict(compute)
+            if value is None or not math.isfinite(value):
+                self.declined_[name] = "declined on the full ladder"
+                continue
+            forecasts[name] = float(np.clip(value, 0.0, 1.0))
+        floor2 = found.noise**2
+        weights = {}
+        for name in forecasts:
+            error = self.holdout_[name]
+            if name != "last" and error > self.holdout_["last"]:
+                continue
+            weights[name] = 1.0 / (error**2 + floor2)
+        total = sum(weights.values())
+        value = sum(weights[n] * forecasts[n] for n in weights) / total
+        weighted_error = math.sqrt(sum(weights[n] * self.holdout_[n] ** 2 for n in weights) / total)
+        spread_between = math.sqrt(sum(weights[n] * (forecasts[n] - value) ** 2 for n in weights) / total)
+        gap = math.log(max(compute, ladder.compute[-1] * (1 + 1e-9)) / ladder.compute[-1])
+        ratio = min(self.max_gap_ratio, max(1.0, gap / max(self.holdout_gap_, 1e-9)))
+        spread = math.sqrt((weighted_error * ratio) ** 2 + spread_between**2 + found.noise**2)
+        top = max(weights, key=weights.get)
+        details.update(
+            {
+                "chosen_method": top if weights[top] / total >= 0.5 else "weighted",
+                "candidates": forecasts,
+                "holdout_errors": dict(self.holdout_),
+                "weights": {n: w / total for n, w in weights.items()},
+                "skipped": dict(self.declined_),
+            }
+        )
+        trend_error = min((e for n, e in self.holdout_.items() if n != "last" and n in weights), default=None)
+        return self._answer(value, spread, details, trend_error, self.holdout_["last"])
+
+    def _answer(
+        self, value: float, spread: float, details: dict, trend_error: float | None, last_error: float | None
+    ) -> MethodForecast:
+        value = float(np.clip(value, 0.0, 1.0))
+        interval = {level: (max(0.0, value - z * spread), min(1.0, value + z * spread)) for level, z in Z.items()}
+        details["verdict"] = verdict(self.regime_, trend_error, last_error, spread)
+        details["reliable"] = details["verdict"].startswith("trend validated")
+        return MethodForecast(value, details=details, interval=interval)

@@ -1,0 +1,121 @@
+"""Applicability diagnostics: what regime a benchmark is in on the ladder, and whether a trend validates.
+
+The regime is read off the ladder's benchmark scores (ascending compute) against their noise:
+
+* ``too few models`` — fewer than 3 ladder models: no trend can be checked;
+* ``non-monotone`` — the largest model scores clearly below an earlier one;
+* ``pre-emergence`` — every score within noise of the floor (chance, or the smallest model's score);
+* ``saturating`` — the largest model is within 10 points of the top, or gains shrink fast;
+* ``emerging`` — gains grow with compute (convex in log-compute);
+* ``scaling`` — a steady rise.
+
+Ladder-internal validation holds out the largest ladder model, fits a method on the rest and forecasts it;
+its error, next to the same error of "the last model's score", says whether the method's trend holds on
+this ladder. ``verdict`` turns both into plain language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from benchcast.data.ladder import BenchmarkLadder
+from benchcast.methods import Method
+
+TOO_FEW = "too few models"
+NON_MONOTONE = "non-monotone"
+PRE_EMERGENCE = "pre-emergence"
+SATURATING = "saturating"
+EMERGING = "emerging"
+SCALING = "scaling"
+UNRELIABLE_REGIMES = (TOO_FEW, NON_MONOTONE, PRE_EMERGENCE)
+
+NOISE_FLOOR = 0.01
+"""Benchmark scores are never trusted to better than one point: items and prompts vary more than binomial noise."""
+
+
+def score_noise(ladder: BenchmarkLadder) -> float:
+    """Standard error of a ladder model's benchmark score: binomial trial noise plus item sampling."""
+    rates = ladder.pass_rates
+    trials = np.where(np.isfinite(ladder.trials) & (ladder.trials > 0), ladder.trials, np.inf)
+    binomial = np.sqrt(np.sum(rates * (1 - rates) / trials, axis=0)) / max(ladder.n_items, 1)
+    items = rates.std(axis=0) / np.sqrt(max(ladder.n_items, 1))
+    return float(np.max(np.sqrt(binomial**2 + items**2))) if rates.size else 0.0
+
+
+@dataclass(frozen=True)
+class Regime:
+    name: str
+    noise: float
+    reason: str
+
+    @property
+    def reliable(self) -> bool:
+        return self.name not in UNRELIABLE_REGIMES
+
+
+def regime(ladder: BenchmarkLadder) -> Regime:
+    """Classify the ladder's benchmark-level trend (see the module docstring)."""
+    scores = ladder.scores
+    noise = max(score_noise(ladder), NOISE_FLOOR)
+    tolerance = 2 * noise
+    if ladder.n_models < 3:
+        return Regime(TOO_FEW, noise, f"{ladder.n_models} ladder model(s)")
+    if scores.max() - scores[-1] > tolerance:
+        best = ladder.models[int(np.argmax(scores))]
+        return Regime(
+            NON_MONOTONE, noise, f"largest model scores {100 * (scores.max() - scores[-1]):.1f} points below {best}"
+        )
+    floor = ladder.chance if ladder.chance is not None else float(scores[0])
+    if scores[-1] - floor <= tolerance and np.ptp(scores) <= tolerance:
+        return Regime(PRE_EMERGENCE, noise, "every score within noise of the floor")
+    steps = np.diff(scores) / np.diff(np.log(ladder.compute))
+    recent, earlier = steps[-1], steps[:-1].mean()
+    if scores[-1] >= 0.9 or (earlier > 0 and recent < 0.5 * earlier):
+        return Regime(SATURATING, noise, "gains shrink with compute")
+    if earlier >= 0 and recent > 1.5 * max(earlier, 1e-9) and scores[-1] - scores[0] > tolerance:
+        return Regime(EMERGING, noise, "gains grow with compute")
+    return Regime(SCALING, noise, "steady rise")
+
+
+def holdout_predictions(
+    method: Method, ladder: BenchmarkLadder, *, holdout: int = 1, min_models: int = 2
+) -> np.ndarray | None:
+    """Forecasts of the ``holdout`` largest ladder models from the models below them (None if impossible)."""
+    if ladder.n_models - holdout < min_models:
+        return None
+    train = ladder.subset(range(ladder.n_models - holdout))
+    if method.applicable(train):
+        return None
+    fitted = method.fit(train)
+    out = []
+    for position in range(ladder.n_models - holdout, ladder.n_models):
+        kwargs = {}
+        if method.uses_target_size:
+            kwargs = {"params": _finite(ladder.params, position), "tokens": _finite(ladder.tokens, position)}
+        value = fitted.predict(float(ladder.compute[position]), **kwargs)
+        if value is None:
+            return None
+        out.append(value)
+    return np.asarray(out)
+
+
+def _finite(values: np.ndarray | None, position: int) -> float | None:
+    if values is None or not np.isfinite(values[position]):
+        return None
+    return float(values[position])
+
+
+def verdict(regime_: Regime, validation_error: float | None, last_error: float | None, spread: float) -> str:
+    """Plain-language verdict on a forecast (errors and spread in score units, 0-1)."""
+    if not regime_.reliable:
+        return f"no reliable trend ({regime_.name}: {regime_.reason}): forecast ≈ last model ± {100 * spread:.1f}"
+    if validation_error is None:
+        return f"trend not validated (cannot hold out a model): forecast ± {100 * spread:.1f}"
+    if last_error is not None and validation_error > last_error + regime_.noise:
+        return (
+            f"no reliable trend: on the ladder the trend missed by {100 * validation_error:.1f} points, "
+            f"the last model's score by {100 * last_error:.1f}; forecast ± {100 * spread:.1f}"
+        )
+    return f"trend validated ({regime_.name}; held-out error {100 * validation_error:.1f} points)"

@@ -1,0 +1,90 @@
+"""The default forecaster on simulated ladders in each regime: the verdict, and the truth inside the interval."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchcast.auto import Auto
+from benchcast.data.ladder import BenchmarkLadder
+from benchcast.diagnostics import NON_MONOTONE, PRE_EMERGENCE, SATURATING, TOO_FEW, regime
+from benchcast.simulate import simulate_ladder
+
+FAST = ("e2e-exp", "powerlaw", "sigmoid")
+
+
+def ladder_and_truth(**kwargs):
+    sim = simulate_ladder(n_items=300, n_models=6, trials=50, seed=kwargs.pop("seed", 0), **kwargs)
+    return sim.ladder.benchmark_ladder("sim", sim.ladder_models), sim
+
+
+def inside(result, truth, level="95"):
+    low, high = result.interval[level]
+    return low <= truth <= high
+
+
+def test_flat_ladder_is_pre_emergence_and_forecasts_last():
+    bench, sim = ladder_and_truth(emergence=(9.0, 10.0), flat_share=0.0)
+    assert regime(bench).name == PRE_EMERGENCE
+    result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
+    assert result.value == pytest.approx(bench.scores[-1])
+    assert "no reliable trend" in result.details["verdict"] and not result.details["reliable"]
+    assert inside(result, sim.truth)
+
+
+def test_emerging_ladder_validates_a_trend():
+    bench, sim = ladder_and_truth(emergence=(3.0, 5.5), sharpness=(0.4, 0.8), flat_share=0.0, ceiling_gap=0.05)
+    found = regime(bench)
+    assert found.reliable
+    result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
+    assert result.details["reliable"], result.details["verdict"]
+    assert result.value > bench.scores[-1]  # the trend moves the forecast up from the last score
+    assert inside(result, sim.truth)
+
+
+def test_saturating_ladder():
+    bench, sim = ladder_and_truth(emergence=(0.0, 1.5), flat_share=0.0, ceiling_gap=0.05)
+    assert regime(bench).name == SATURATING
+    result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
+    assert inside(result, sim.truth)
+    assert abs(result.value - sim.truth) < 0.03
+
+
+def test_non_monotone_ladder_forecasts_last_with_a_warning_verdict():
+    bench, sim = ladder_and_truth(emergence=(2.0, 5.0), flat_share=0.0)
+    rates = bench.pass_rates.copy()
+    rates[:, -1] = rates[:, -3]  # a bad final checkpoint: the largest model scores like a much smaller one
+    broken = bench.with_pass_rates(rates)
+    assert regime(broken).name == NON_MONOTONE
+    result = Auto(candidates=FAST).fit(broken).forecast(sim.target_compute)
+    assert result.value == pytest.approx(broken.scores[-1])
+    assert "no reliable trend" in result.details["verdict"]
+    assert inside(result, broken.scores[-2], "80")
+
+
+def test_two_models_give_a_damped_trend():
+    rates = np.array([[0.2, 0.4]] * 20)
+    bench = BenchmarkLadder(
+        benchmark="b",
+        models=("s", "m"),
+        compute=np.array([1e20, 1e21]),
+        pass_rates=rates,
+        trials=np.full_like(rates, 100.0),
+        items=np.arange(20),
+    )
+    assert regime(bench).name == TOO_FEW
+    result = Auto(candidates=FAST).fit(bench).forecast(1e22)
+    # last + 0.5 x slope x gap, with one decade of gap and 0.2 per decade of slope
+    assert result.value == pytest.approx(0.4 + 0.5 * 0.2)
+    assert result.details["chosen_method"] == "damped trend"
+
+
+def test_weights_exclude_methods_that_lose_to_last_on_the_ladder():
+    bench, sim = ladder_and_truth(emergence=(2.0, 5.0), flat_share=0.0, seed=4)
+    result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
+    errors, weights = result.details["holdout_errors"], result.details["weights"]
+    assert "last" in weights and sum(weights.values()) == pytest.approx(1.0)
+    for name in weights:
+        assert errors[name] <= errors["last"] or name == "last"
+    low, high = result.interval["80"]
+    assert low <= result.value <= high
