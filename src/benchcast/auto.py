@@ -11,7 +11,9 @@ trend methods where the ladder supports them and falls back towards the last sco
    from the models below, and so does "last". Each candidate gets weight 1 / (error² + noise²); methods that
    missed by more than "last" did get no weight. The forecast is the weighted mean of the candidates' full-ladder
    forecasts, "last" included, so a trend must beat doing nothing on the ladder to move the forecast.
-3. The interval's half-width combines the weighted held-out error, scaled by how much farther the target lies
+3. No candidate may move away from the last score faster per log-compute than the fastest move between two
+   ladder models: a law fitted to a flat, tiny score can otherwise place emergence anywhere.
+4. The interval's half-width combines the weighted held-out error, scaled by how much farther the target lies
    than the held-out model (in log-compute), with the spread between the weighted candidates.
 
 Nothing here is tuned per dataset; the constants are stated and fixed.
@@ -76,23 +78,30 @@ class Auto(Method):
         self.holdout_: dict[str, float] = {}
         if self.regime_.name in (TOO_FEW, NON_MONOTONE, PRE_EMERGENCE):
             return self
-        holdout = 2 if ladder.n_models >= 5 else 1
-        observed = ladder.scores[ladder.n_models - holdout :]
-        last_train = ladder.scores[ladder.n_models - holdout - 1]
-        self.holdout_["last"] = float(np.mean(np.abs(observed - last_train)))
+        # hold out the largest model, and the two largest where the ladder allows: a jump between the two
+        # largest models is the commonest way a trend fools a single hold-out
+        holdouts = [k for k in (1, 2) if ladder.n_models - k >= 2]
+        self.holdout_["last"] = _last_error(ladder, holdouts)
+        self.last_error_: dict[str, float] = {}
         for name in self.candidates:
             method = get_method(name)
             reason = method.applicable(ladder)
             if reason:
                 self.declined_[name] = reason
                 continue
-            predicted = holdout_predictions(method, ladder, holdout=holdout)
-            if predicted is None:
+            errors, used = [], []
+            for k in holdouts:
+                predicted = holdout_predictions(method, ladder, holdout=k)
+                if predicted is not None:
+                    errors.extend(np.abs(predicted - ladder.scores[ladder.n_models - k :]))
+                    used.append(k)
+            if not used:
                 self.declined_[name] = "cannot be validated: too few models once the largest are held out"
                 continue
-            self.holdout_[name] = float(np.mean(np.abs(predicted - observed)))
+            self.holdout_[name] = float(np.mean(errors))
+            self.last_error_[name] = _last_error(ladder, used)
             self.methods_[name] = get_method(name).fit(ladder)
-        self.holdout_gap_ = float(np.log(ladder.compute[-1] / ladder.compute[-1 - holdout]))
+        self.holdout_gap_ = float(np.log(ladder.compute[-1] / ladder.compute[-1 - max(holdouts)]))
         return self
 
     def _last(self) -> float:
@@ -115,6 +124,11 @@ class Auto(Method):
             details["chosen_method"] = "last"
             spread = max(spread, float(np.ptp(ladder.scores[-3:])))
             return self._answer(last, spread, details, None, None)
+        # no candidate may move faster per log-compute than the fastest move seen on the ladder: a law fitted to
+        # a flat, tiny score otherwise "predicts" emergence anywhere
+        rates = np.abs(np.diff(ladder.scores)) / np.diff(np.log(ladder.compute))
+        gap = math.log(max(compute, ladder.compute[-1]) / ladder.compute[-1])
+        max_move = float(rates.max()) * gap + found.noise
         forecasts = {"last": last}
         kwargs = {"params": params, "tokens": tokens}
         for name, method in self.methods_.items():
@@ -122,21 +136,23 @@ class Auto(Method):
             if value is None or not math.isfinite(value):
                 self.declined_[name] = "declined on the full ladder"
                 continue
-            forecasts[name] = float(np.clip(value, 0.0, 1.0))
+            forecasts[name] = float(np.clip(value, last - max_move, last + max_move))
         floor2 = found.noise**2
         weights = {}
         for name in forecasts:
             error = self.holdout_[name]
-            if name != "last" and error > self.holdout_["last"]:
+            if name != "last" and error > self.last_error_[name]:
                 continue
             weights[name] = 1.0 / (error**2 + floor2)
         total = sum(weights.values())
         value = sum(weights[n] * forecasts[n] for n in weights) / total
         weighted_error = math.sqrt(sum(weights[n] * self.holdout_[n] ** 2 for n in weights) / total)
         spread_between = math.sqrt(sum(weights[n] * (forecasts[n] - value) ** 2 for n in weights) / total)
-        gap = math.log(max(compute, ladder.compute[-1] * (1 + 1e-9)) / ladder.compute[-1])
         ratio = min(self.max_gap_ratio, max(1.0, gap / max(self.holdout_gap_, 1e-9)))
         spread = math.sqrt((weighted_error * ratio) ** 2 + spread_between**2 + found.noise**2)
+        if "cod" in self.methods_ and "cod" in forecasts:
+            # COD's own diagnostics (clusters, mapping) travel with the forecast for reports
+            details["cod"] = self.methods_["cod"].forecast(compute).details
         top = max(weights, key=weights.get)
         details.update(
             {
@@ -147,8 +163,11 @@ class Auto(Method):
                 "skipped": dict(self.declined_),
             }
         )
-        trend_error = min((e for n, e in self.holdout_.items() if n != "last" and n in weights), default=None)
-        return self._answer(value, spread, details, trend_error, self.holdout_["last"])
+        trends = [n for n in weights if n != "last"]
+        best = min(trends, key=lambda n: self.holdout_[n]) if trends else None
+        trend_error = None if best is None else self.holdout_[best]
+        last_error = self.holdout_["last"] if best is None else self.last_error_[best]
+        return self._answer(value, spread, details, trend_error, last_error)
 
     def _answer(
         self, value: float, spread: float, details: dict, trend_error: float | None, last_error: float | None
@@ -158,3 +177,12 @@ class Auto(Method):
         details["verdict"] = verdict(self.regime_, trend_error, last_error, spread)
         details["reliable"] = details["verdict"].startswith("trend validated")
         return MethodForecast(value, details=details, interval=interval)
+
+
+def _last_error(ladder: BenchmarkLadder, holdouts: list[int]) -> float:
+    """Mean error of "the last training model's score" on the same held-out models."""
+    errors = []
+    for k in holdouts:
+        last_train = ladder.scores[ladder.n_models - k - 1]
+        errors.extend(np.abs(ladder.scores[ladder.n_models - k :] - last_train))
+    return float(np.mean(errors))

@@ -108,14 +108,19 @@ def _finite(values: np.ndarray | None, position: int) -> float | None:
 
 
 def verdict(regime_: Regime, validation_error: float | None, last_error: float | None, spread: float) -> str:
-    """Plain-language verdict on a forecast (errors and spread in score units, 0-1)."""
+    """Plain-language verdict on a forecast (errors and spread in score units, 0-1).
+
+    A trend counts as validated when, on held-out ladder models, it missed by at most 2 points or by at most
+    half of what "the last model's score" missed; a trend that merely ties doing nothing is not evidence.
+    """
     if not regime_.reliable:
         return f"no reliable trend ({regime_.name}: {regime_.reason}): forecast ≈ last model ± {100 * spread:.1f}"
     if validation_error is None:
-        return f"trend not validated (cannot hold out a model): forecast ± {100 * spread:.1f}"
-    if last_error is not None and validation_error > last_error + regime_.noise:
+        return f"no trend validated on the ladder: forecast ≈ last model ± {100 * spread:.1f}"
+    tolerance = max(0.02, 2 * regime_.noise)
+    if validation_error > tolerance and (last_error is None or validation_error > 0.5 * last_error):
         return (
-            f"no reliable trend: on the ladder the trend missed by {100 * validation_error:.1f} points, "
-            f"the last model's score by {100 * last_error:.1f}; forecast ± {100 * spread:.1f}"
+            f"no reliable trend: on held-out ladder models the best trend missed by {100 * validation_error:.1f} "
+            f"points (the last model's score by {100 * (last_error or 0):.1f}); forecast ± {100 * spread:.1f}"
         )
     return f"trend validated ({regime_.name}; held-out error {100 * validation_error:.1f} points)"

@@ -36,7 +36,7 @@ def forecast(
     models: Annotated[Path, typer.Option("--models", "-m", help="Model cards (CSV or YAML).")],
     target: Annotated[str | None, typer.Option(help="Target model name (needs a card).")] = None,
     compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
-    method: Annotated[str, typer.Option(help="Forecasting method.")] = "cod",
+    method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
     benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
     ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
@@ -78,7 +78,7 @@ def forecast(
 @app.command()
 @handle_errors
 def demo(
-    method: Annotated[str, typer.Option(help="Forecasting method.")] = "cod",
+    method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,

@@ -36,6 +36,9 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         table.add_column("method")
     table.add_column("forecast", justify="right")
     table.add_column("80% int.", justify="right")
+    show_cod = any("cod" in bf.details.get("candidates", {}) for bf in result.benchmarks.values())
+    if show_cod:
+        table.add_column("COD", justify="right")
     table.add_column("measured", justify="right")
     table.add_column("error", justify="right")
     table.add_column("last", justify="right")
@@ -51,6 +54,7 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         cells += [
             _pct(bf.forecast),
             "—" if interval is None else f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f}",
+            *([_pct(bf.details.get("candidates", {}).get("cod"))] if show_cod else []),
             _pct(bf.truth),
             "—" if bf.error is None else f"{bf.error:.1f}",
             _pct(bf.ladder[-1]["score"]) if bf.ladder else "—",
