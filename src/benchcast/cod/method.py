@@ -19,6 +19,7 @@ from typing import Any, Self
 
 import numpy as np
 
+from benchcast.cod.itemmap import item_map
 from benchcast.cod.mapping import Mapping, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift, radius
 from benchcast.data.ladder import FLOPS_UNIT, BenchmarkLadder
@@ -310,5 +311,30 @@ class COD(Method):
             "ladder_subset_scores": [float(v) for v in ladder.pass_rates[self.predictable_].mean(axis=0)],
             "item_labels": self.labels_.tolist(),
             "item_classes": list(self.item_class_),
+            # for reports, which draw but never refit: the fitted map on a grid, the anchors' points, an item map
+            "mapping_curve": _curve_points(self.mapping_),
+            "anchors": _anchor_points(ladder, self.predictable_) if self.use_anchors else [],
+            "item_map": item_map(ladder.pass_rates),
         }
         return MethodForecast(value, details=details, warnings=warnings)
+
+def _curve_points(mapping: Mapping) -> list[list[float]]:
+    """The fitted map at 201 even steps plus its own points (where its detail is), as (subset, full) pairs."""
+    grid = np.union1d(np.linspace(0.0, 1.0, 201), mapping.x)
+    return [[round(float(x), 6), round(float(y), 6)] for x, y in zip(grid, mapping(grid), strict=True)]
+
+
+def _anchor_points(ladder: BenchmarkLadder, predictable: np.ndarray) -> list[dict[str, Any]]:
+    """Each anchor's name, compute and (predictable-subset, full) scores: its point in the mapping."""
+    if ladder.anchor_pass_rates is None or not ladder.anchors:
+        return []
+    compute = ladder.anchor_compute if ladder.anchor_compute is not None else np.full(len(ladder.anchors), np.nan)
+    return [
+        {
+            "model": name,
+            "compute": float(compute[k]),
+            "subset_score": float(ladder.anchor_pass_rates[predictable, k].mean()),
+            "score": float(ladder.anchor_pass_rates[:, k].mean()),
+        }
+        for k, name in enumerate(ladder.anchors)
+    ]
