@@ -318,6 +318,7 @@ class COD(Method):
         }
         return MethodForecast(value, details=details, warnings=warnings)
 
+
 def _curve_points(mapping: Mapping) -> list[list[float]]:
     """The fitted map at 201 even steps plus its own points (where its detail is), as (subset, full) pairs."""
     grid = np.union1d(np.linspace(0.0, 1.0, 201), mapping.x)
