@@ -1,0 +1,91 @@
+"""``benchcast ingest``, ``ls`` and ``export``: the results store."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchcast.cli import app, console, err_console, handle_errors
+from benchcast.data.store import Store
+
+StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The store (a DuckDB file).")]
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Harness outputs: files or folders (any supported format).")],
+    store: StoreOption,
+    format: Annotated[str | None, typer.Option(help="Input format; detected from the files when omitted.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Per-item metric to read (default: the harness's first).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Add harness results to a store (created if missing), in one transaction; re-ingesting changes nothing."""
+    show_progress = not quiet and err_console.is_terminal
+    with Store(store) as target, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if show_progress:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err_console, transient=True) as bar:
+                task = bar.add_task("ingesting", total=None)
+
+                def progress(done: int, total: int, label: str) -> None:
+                    name = Path(label).name if label else ""
+                    bar.update(task, completed=done, total=total, description=f"ingesting {name}")
+
+                summary = target.ingest(paths, format=format, metric=metric, progress=progress)
+        else:
+            summary = target.ingest(paths, format=format, metric=metric)
+    for warning in caught:
+        err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
+    if not quiet:
+        console.print(f"{store}: {summary}", highlight=False, soft_wrap=True)
+
+
+def _table(title: str, frame: pd.DataFrame) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *("-" if pd.isna(value) else f"{value:,}" if isinstance(value, int) else str(value) for value in row)
+        )
+    return table
+
+
+@app.command("ls")
+@handle_errors
+def list_store(store: StoreOption) -> None:
+    """List the models, checkpoints and benchmarks in a store."""
+    with Store(store, read_only=True) as source:
+        listing = source.listing()
+        version = source.schema_version
+    if listing["models"].empty:
+        console.print(f"{store}: empty")
+        return
+    console.print(_table("models", listing["models"]))
+    if not listing["checkpoints"].empty:
+        console.print(_table("checkpoints", listing["checkpoints"]))
+    console.print(_table("benchmarks", listing["benchmarks"]))
+    console.print(f"{len(listing['ingests'])} ingest(s); schema version {version}", highlight=False)
+
+
+@app.command()
+@handle_errors
+def export(
+    out: Annotated[Path, typer.Argument(help="Parquet file to write.")],
+    store: StoreOption,
+    records: Annotated[
+        bool, typer.Option("--records", help="Every record (per filter and repeat) instead of item-level results.")
+    ] = False,
+) -> None:
+    """Write a store's results to Parquet (item level, readable by every command; or every record)."""
+    with Store(store, read_only=True) as source:
+        rows = source.export(out, records=records)
+    console.print(f"wrote {rows:,} rows to {out}", highlight=False)
