@@ -282,7 +282,7 @@ def test_lm_eval_cli_with_a_tiny_gpt2(tmp_path):
         text = (tasks / f"{name}.yaml").read_text().replace(f"repeats: {REPEATS}", "repeats: 4")
         (tasks / f"{name}.yaml").write_text(text.replace(f"maj@{REPEATS}", "maj@4"))
     command = [
-        sys.executable, "-m", "lm_eval", "run", "--model", "hf",
+        sys.executable, "-m", "lm_eval", "--model", "hf",  # no "run": the form every 0.4.x accepts
         "--model_args", f"pretrained={model_dir},dtype=float32",
         "--tasks", "syn_mc,syn_gen", "--include_path", str(tasks), "--limit", "12",
         "--device", "cpu", "--batch_size", "4", "--seed", "0",

@@ -282,3 +282,25 @@ def test_mc_probability_survives_the_store(tmp_path):
         store.ingest([tmp_path / "o"])
         frame = store.results()
     assert frame["correct"].tolist() == [1.0] and 0.5 < frame["score"].iloc[0] < 1.0
+
+
+def test_large_ingests_parse_in_worker_processes_with_the_same_result(tmp_path, monkeypatch):
+    import benchcast.data.store as store_module
+
+    for model in ("a", "b", "c"):
+        mc_run(tmp_path / "out", model, [True, False, True])
+    rescored = [gen_sample(0, "4", ["4", "4"], ["4"], 0.0)]  # disagrees with the harness: a warning
+    write_lmeval_run(tmp_path / "out", {"gen": rescored}, {"gen": gen_config("gen", 2, None)}, folder="a-gen")
+    warns = pytest.warns(UserWarning, match="per-repeat correctness not re-derived")
+    with warns, Store(tmp_path / "one.duckdb") as store:
+        store.ingest([tmp_path / "out"])
+    monkeypatch.setattr(store_module, "PARALLEL_BYTES", 0)
+    warns = pytest.warns(UserWarning, match="per-repeat correctness not re-derived")
+    with warns, Store(tmp_path / "two.duckdb") as store:
+        store.ingest([tmp_path / "out"])
+    assert snapshot(tmp_path / "one.duckdb")["records"] == snapshot(tmp_path / "two.duckdb")["records"]
+    path = corrupt(tmp_path / "out", "malformed")
+    before = snapshot(tmp_path / "two.duckdb")
+    with pytest.raises(InputError, match=rf"{path}:2: malformed JSON"), Store(tmp_path / "two.duckdb") as store:
+        store.ingest([tmp_path / "out" / model for model in ("a", "b", "c")])
+    assert snapshot(tmp_path / "two.duckdb") == before

@@ -21,8 +21,14 @@ Records go in per file as Arrow tables (bulk insert with an anti-join on the key
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import multiprocessing
+import os
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 
@@ -45,6 +51,9 @@ from benchcast.data.results import validate_results
 from benchcast.errors import InputError
 
 SCHEMA_VERSION = 1
+PARALLEL_BYTES = 64 * 2**20
+"""Ingests whose files add up to more than this parse in worker processes."""
+PARALLEL_WORKERS = 2
 
 _SCHEMA = (
     "CREATE TABLE benchcast_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
@@ -85,6 +94,55 @@ class IngestSummary:
         if self.differing:
             text += f"; {self.differing:,} of the records already stored differ from the new ones (kept the stored)"
         return text
+
+
+def read_part(reader: Reader, part: Part) -> pd.DataFrame:
+    """The records of one part; a format without records (benchcast's own tables) gives one per item."""
+    if isinstance(reader, HarnessReader):
+        return reader.read_part(part)
+    frame = reader.read(part.path)
+    out = frame[["model", "step", "benchmark", "item", "trials", "correct", "score"]].copy()
+    out.insert(3, "filter", "")
+    out.insert(5, "repeat", 0)
+    out["item_hash"] = None
+    out["source"] = str(part.path)
+    out["line"] = pd.array([None] * len(out), dtype="Int64")
+    return out[RECORD_COLUMNS]
+
+
+def _read_capturing_warnings(reader: Reader, part: Part) -> tuple[pd.DataFrame, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        records = read_part(reader, part)
+    return records, [str(warning.message) for warning in caught]
+
+
+def _read_parts(plan: list[tuple[Reader, Part]]) -> Iterator[tuple[Reader, Part, pd.DataFrame]]:
+    """Each part's records, in plan order. Large ingests parse in worker processes (parsing JSON is the bulk of
+    the work and parts are independent) while this process inserts; a few parts are read ahead, no more."""
+    workers = min(os.cpu_count() or 1, PARALLEL_WORKERS)
+    size = sum(part.path.stat().st_size for _, part in plan if part.path.is_file())
+    if workers < 2 or len(plan) < 2 or size < PARALLEL_BYTES:
+        for reader, part in plan:
+            yield reader, part, read_part(reader, part)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a process that runs DuckDB threads
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        pending: deque[Future] = deque()
+        queue = iter(plan)
+        for reader, part in islice(queue, 2 * workers):
+            pending.append(pool.submit(_read_capturing_warnings, reader, part))
+        for reader, part in plan:
+            records, messages = pending.popleft().result()
+            for message in messages:
+                warnings.warn(message, stacklevel=2)
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(_read_capturing_warnings, *following))
+            yield reader, part, records
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _first_line(error: BaseException) -> str:
@@ -190,8 +248,7 @@ class Store:
         try:
             row = self.connection.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()
             ingest_id = int(row[0][0])
-            for done, (reader, part) in enumerate(plan, start=1):
-                records = self._records(reader, part)
+            for done, (reader, part, records) in enumerate(_read_parts(plan), start=1):
                 self._insert(records, reader.name, ingest_id, summary)
                 summary.parts += 1
                 if progress is not None:
@@ -239,19 +296,6 @@ class Store:
             raise InputError("no results found", path=paths[0])
         return plan
 
-    @staticmethod
-    def _records(reader: Reader, part: Part) -> pd.DataFrame:
-        if isinstance(reader, HarnessReader):
-            return reader.read_part(part)
-        frame = reader.read(part.path)  # canonical item level: one record per item
-        out = frame[["model", "step", "benchmark", "item", "trials", "correct", "score"]].copy()
-        out.insert(3, "filter", "")
-        out.insert(5, "repeat", 0)
-        out["item_hash"] = None
-        out["source"] = str(part.path)
-        out["line"] = pd.array([None] * len(out), dtype="Int64")
-        return out[RECORD_COLUMNS]
-
     def _insert(self, records: pd.DataFrame, harness: str, ingest_id: int, summary: IngestSummary) -> None:
         batch = records.drop_duplicates(RECORD_KEY, keep="first")
         summary.records += len(batch)
@@ -262,12 +306,18 @@ class Store:
         table = pa.Table.from_pandas(batch[RECORD_COLUMNS], preserve_index=False)
         self.connection.register("batch", table)
         try:
+            # the anti-join looks only at stored rows of this batch's models and benchmarks, so each insert
+            # costs what the batch touches, not the size of the store
+            scope = [sorted(batch["model"].unique()), sorted(batch["benchmark"].unique())]
             added = self.connection.execute(
                 f"""INSERT INTO records
                     SELECT b.model, b.step, b.benchmark, b.filter, b.item, b.repeat, b.trials, b.correct, b.score,
                            b.item_hash, ?, b.source, b.line, ?
-                    FROM batch b WHERE NOT EXISTS (SELECT 1 FROM records r WHERE {_KEY_MATCH})""",
-                [harness, ingest_id],
+                    FROM batch b WHERE NOT EXISTS (
+                        SELECT 1 FROM (SELECT * FROM records
+                                       WHERE list_contains(?, model) AND list_contains(?, benchmark)) r
+                        WHERE {_KEY_MATCH})""",
+                [harness, ingest_id, *scope],
             ).fetchall()[0][0]
             present = len(batch) - int(added)
             if present:

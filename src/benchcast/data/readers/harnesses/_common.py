@@ -290,6 +290,18 @@ class RecordTable:
         columns["item_hash"].append(item_hash)
         columns["line"].append(line)
 
+    def add_many(self, **values: Any) -> None:
+        """Many rows at once: each field is a list (one value per row) or a scalar shared by all rows."""
+        size = len(values["item"])
+        for name in RECORD_COLUMNS:
+            if name == "source":
+                continue
+            value = values.get(name)
+            if isinstance(value, list):
+                self.columns[name].extend(value)
+            else:
+                self.columns[name].extend([value] * size)
+
     def add_value(self, value: float, **fields: Any) -> None:
         """A 0/1 value is one trial; anything between is a continuous score."""
         if value in (0.0, 1.0):

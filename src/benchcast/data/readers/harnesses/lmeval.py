@@ -101,7 +101,7 @@ class Run:
     date: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sample:
     doc_id: int
     line: int
@@ -349,9 +349,10 @@ def choice_probability(record: dict[str, Any], multiple_choice: bool | None) -> 
     if not isinstance(filtered, list) or len(filtered) < 2:
         return None
     logprobs = []
-    for entry in filtered:
-        leaf = entry[0] if isinstance(entry, list) and entry and isinstance(entry[0], list) else entry
-        value = _number(leaf[0]) if isinstance(leaf, list) and len(leaf) == 2 else None
+    for entry in filtered:  # [logprob, is_greedy] per choice; strings from 0.4.3 on
+        if type(entry) is not list or len(entry) != 2:
+            return None
+        value = _number(entry[0])
         if value is None:
             return None
         logprobs.append(value)
@@ -477,7 +478,7 @@ class LmEvalReader(HarnessReader):
                 and len(resps) == 1
                 and isinstance(resps[0], list)
                 and len(resps[0]) > 1
-                and all(isinstance(text, str) for text in resps[0])
+                and set(map(type, resps[0])) == {str}
             ):
                 sample.completions = resps[0]
                 sample.filtered = record.get("filtered_resps")
@@ -491,16 +492,32 @@ class LmEvalReader(HarnessReader):
         for name, group in groups.items():
             benchmark = (task if name == primary else f"{task}/{name}") + suffix.get(name, "")
             per_repeat = self._per_repeat(group, pipelines.get(name), config, path, task, name)
-            for sample in group.samples:
-                fields = {"model": model, "step": step, "benchmark": benchmark, "filter": name}
-                fields.update(item=str(sample.doc_id), item_hash=sample.item_hash, line=sample.line)
-                if per_repeat is not None:
-                    for repeat, correct in enumerate(per_repeat[sample.doc_id]):
-                        table.add(repeat=repeat, trials=1.0, correct=correct, **fields)
-                elif sample.value in (0.0, 1.0):
-                    table.add(trials=1.0, correct=sample.value, score=sample.probability, **fields)
-                else:
-                    table.add(trials=None, correct=None, score=sample.value, **fields)
+            samples = group.samples
+            fixed = {"model": model, "step": step, "benchmark": benchmark, "filter": name}
+            if per_repeat is not None:
+                repeats = [per_repeat[sample.doc_id] for sample in samples]
+                table.add_many(
+                    item=[str(s.doc_id) for s, rs in zip(samples, repeats, strict=True) for _ in rs],
+                    repeat=[r for rs in repeats for r in range(len(rs))],
+                    trials=1.0,
+                    correct=[c for rs in repeats for c in rs],
+                    score=None,
+                    item_hash=[s.item_hash for s, rs in zip(samples, repeats, strict=True) for _ in rs],
+                    line=[s.line for s, rs in zip(samples, repeats, strict=True) for _ in rs],
+                    **fixed,
+                )
+                continue
+            counted = [sample.value in (0.0, 1.0) for sample in samples]  # else a continuous score
+            table.add_many(
+                item=[str(sample.doc_id) for sample in samples],
+                repeat=0,
+                trials=[1.0 if ok else None for ok in counted],
+                correct=[s.value if ok else None for s, ok in zip(samples, counted, strict=True)],
+                score=[s.probability if ok else s.value for s, ok in zip(samples, counted, strict=True)],
+                item_hash=[sample.item_hash for sample in samples],
+                line=[sample.line for sample in samples],
+                **fixed,
+            )
         return table.frame()
 
     @staticmethod
