@@ -365,6 +365,13 @@ def test_predict_only_output_is_refused(tmp_path):
         read_results(tmp_path)
 
 
+def test_predict_only_generation_is_refused(tmp_path):
+    records = [gen_sample(0, "4", ["4"], ["4"], None, metric="bypass")]
+    write_lmeval_run(tmp_path, {"gen": records}, {"gen": gen_config("gen", 1, None, metric="bypass")})
+    with pytest.raises(InputError, match=r":1: field 'metrics': the records carry no per-item metric"):
+        read_results(tmp_path)
+
+
 def test_doc_ids_that_do_not_match_across_models(tmp_path):
     mc_run(tmp_path, "a", [True, False, True])
     folder = mc_run(tmp_path, "b", [True, False, True])
@@ -507,6 +514,22 @@ def test_inspect_eval_epochs_and_letter_scores(tmp_path):
     rows = by_item(frame)
     assert (rows["1"].trials, rows["1"].correct) == (3.0, 2.0)
     assert math.isnan(rows["2"].trials) and rows["2"].pass_rate == pytest.approx(0.5 / 3)
+
+
+def test_inspect_json_log(tmp_path):
+    log = {
+        "version": 2,
+        "status": "success",
+        "eval": {"task": "arc", "model": "openai/gpt-4o", "model_args": {"revision": "step20"}},
+        "results": {"scores": [{"name": "choice", "scorer": "choice"}]},
+        "samples": [inspect_sample("q1", 1, True, "choice"), inspect_sample("q2", 1, 0.0, "choice")],
+    }
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps(log))
+    assert get_reader(path).name == "inspect"
+    frame = read_results(path)
+    assert frame[["model", "step"]].drop_duplicates().values.tolist() == [["gpt-4o", 20]]
+    assert frame.sort_values("item")["correct"].tolist() == [1.0, 0.0]
 
 
 def test_inspect_incomplete_log_is_refused(tmp_path):

@@ -202,6 +202,14 @@ def test_a_crash_mid_transaction_leaves_the_store_readable_and_unchanged(store_w
 # ------------------------------------------------------------------------------------------- schema, opening
 
 
+def test_a_failed_first_ingest_leaves_no_store(tmp_path):
+    folder = mc_run(tmp_path / "out", "b", [True, True, True, True]).parent
+    corrupt(folder, "malformed")
+    result = runner.invoke(app, ["ingest", str(folder), "--store", str(tmp_path / "new.duckdb")])
+    assert result.exit_code == 2 and "malformed JSON" in result.output
+    assert not (tmp_path / "new.duckdb").exists()
+
+
 def test_a_newer_schema_is_refused(store_with_a):
     with duckdb.connect(str(store_with_a)) as connection:
         connection.execute("UPDATE benchcast_meta SET value = '7' WHERE key = 'schema_version'")
@@ -233,7 +241,8 @@ def test_metric_option_only_for_harness_outputs(tmp_path, sim_files):
 
 def test_quiet_prints_nothing(tmp_path):
     mc_run(tmp_path / "out", "m", [True])
-    result = runner.invoke(app, ["ingest", str(tmp_path / "out"), "--store", str(tmp_path / "s.duckdb"), "--quiet"])
+    options = ["--store", str(tmp_path / "s.duckdb"), "--format", "lm-eval", "--quiet"]
+    result = runner.invoke(app, ["ingest", str(tmp_path / "out"), *options])
     assert result.exit_code == 0 and result.output == ""
 
 

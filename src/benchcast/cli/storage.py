@@ -28,20 +28,27 @@ def ingest(
 ) -> None:
     """Add harness results to a store (created if missing), in one transaction; re-ingesting changes nothing."""
     show_progress = not quiet and err_console.is_terminal
-    with Store(store) as target, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if show_progress:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=err_console, transient=True) as bar:
-                task = bar.add_task("ingesting", total=None)
+    created = not store.exists()
+    try:
+        with Store(store) as target, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if show_progress:
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=err_console, transient=True) as bar:
+                    task = bar.add_task("ingesting", total=None)
 
-                def progress(done: int, total: int, label: str) -> None:
-                    name = Path(label).name if label else ""
-                    bar.update(task, completed=done, total=total, description=f"ingesting {name}")
+                    def progress(done: int, total: int, label: str) -> None:
+                        name = Path(label).name if label else ""
+                        bar.update(task, completed=done, total=total, description=f"ingesting {name}")
 
-                summary = target.ingest(paths, format=format, metric=metric, progress=progress)
-        else:
-            summary = target.ingest(paths, format=format, metric=metric)
+                    summary = target.ingest(paths, format=format, metric=metric, progress=progress)
+            else:
+                summary = target.ingest(paths, format=format, metric=metric)
+    except BaseException:
+        if created:  # a first ingest that fails leaves no store behind
+            for leftover in (store, store.with_name(store.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
     for warning in caught:
         err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
     if not quiet:

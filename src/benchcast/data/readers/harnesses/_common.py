@@ -104,7 +104,7 @@ def pick_metric(
                 field=field,
             )
         return requested
-    if not available:
+    if not available or list(available) == ["bypass"]:
         raise InputError(
             "the records carry no per-item metric (was the run made in predict-only mode?)",
             path=path,
