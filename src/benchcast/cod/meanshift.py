@@ -41,6 +41,8 @@ _ORDER_STEP = 2.0**-32
 # pairs (seeds x candidate points) per dense product: small enough to stay in cache, large enough to amortise
 # the call
 _PAIRS_PER_PRODUCT = 65_536
+# seeds per group: a group's box decides which blocks it is compared with; larger groups make better products
+_GROUP = 256
 # odd 64-bit multipliers for hashing merged positions (integer products wrap around)
 _HASH = np.random.default_rng(20260226).integers(1, 2**62, size=64, dtype=np.int64) | 1
 
@@ -89,16 +91,6 @@ def _kd_order(points: np.ndarray, leaf_size: int) -> tuple[np.ndarray, np.ndarra
     return np.asarray(order), nodes["idx_start"][leaves], nodes["idx_end"][leaves], np.asarray(bounds)[:, leaves]
 
 
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Concatenation of ``arange(s, e)`` over the given ranges, without a Python loop."""
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.empty(0, dtype=np.int64)
-    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-    return offsets + np.arange(total)
-
-
 class _BallIndex:
     """Weighted points in k-d-tree blocks, answering "weighted sum and weight of the points within R"."""
 
@@ -115,45 +107,43 @@ class _BallIndex:
         )
         self.expanded[:, -1] -= self.r2
 
-    def reachable(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-        """Indices (in block order) of the points in blocks within R of the box [low, high]."""
+    def reachable(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Runs of consecutive points (starts, ends in block order) in the blocks within R of [low, high]."""
         gap = np.maximum(0.0, np.maximum(self.boxes[0] - high, low - self.boxes[1]))
         near = np.einsum("ij,ij->i", gap, gap) <= self.r2 * (1 + 1e-9)
-        return _ranges(self.starts[near], self.ends[near])
+        starts, ends = self.starts[near], self.ends[near]
+        # blocks are consecutive ranges of the sorted points: neighbouring reachable blocks form one run
+        joined = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+        return starts[np.r_[0, joined]], ends[np.r_[joined - 1, len(ends) - 1]] if len(ends) else ends
 
     def sums(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weighted coordinate sums (queries x d) and total weights of the points within R of each query."""
         d = queries.shape[1]
         out = np.zeros((len(queries), d + 1))
-        # small groups have tight boxes that reach few blocks; on few points the boxes cannot help anyway
-        group_size = int(np.clip(2_000_000 // len(self.points), 256, 256))
-        if len(queries) <= group_size:
+        if len(queries) <= _GROUP:
             groups = [np.arange(len(queries))]
         else:
-            order, starts, ends, _ = _kd_order(queries, group_size // 2)
+            order, starts, ends, _ = _kd_order(queries, _GROUP // 2)
             groups = [order[s:e] for s, e in zip(starts, ends, strict=True)]
         for group in groups:
             local = queries[group]
-            candidates = self.reachable(local.min(axis=0), local.max(axis=0))
-            if candidates.size == 0:
-                continue
+            expanded = np.hstack([local, np.einsum("ij,ij->i", local, local)[:, None], np.ones((len(local), 1))])
+            total = np.zeros((len(group), d + 1))
             step = max(1, _PAIRS_PER_PRODUCT // len(group))
-            for first in range(0, candidates.size, step):
-                part = candidates[first : first + step]
-                out[group] += self._dense_sums(local, part)
+            for run_start, run_end in zip(*self.reachable(local.min(axis=0), local.max(axis=0)), strict=True):
+                for first in range(run_start, run_end, step):
+                    total += self._dense_sums(local, expanded, first, min(first + step, run_end))
+            out[group] = total
         return out[:, :d], out[:, d]
 
-    def _dense_sums(self, queries: np.ndarray, part: np.ndarray) -> np.ndarray:
-        expanded_queries = np.hstack(
-            [queries, np.einsum("ij,ij->i", queries, queries)[:, None], np.ones((len(queries), 1))]
-        )
-        margin = expanded_queries @ self.expanded[part].T  # |q - x|^2 - R^2, up to rounding
+    def _dense_sums(self, queries: np.ndarray, expanded: np.ndarray, first: int, last: int) -> np.ndarray:
+        margin = expanded @ self.expanded[first:last].T  # |q - x|^2 - R^2, up to rounding
         inside = margin < -_RECHECK
         maybe = margin <= _RECHECK
         if np.count_nonzero(maybe) != np.count_nonzero(inside):
             rows, cols = np.nonzero(maybe & ~inside)
-            inside[rows, cols] = _exact_sqdist(queries[rows], self.points[part[cols]]) <= self.r2
-        return inside.astype(float) @ self.weighted[part]
+            inside[rows, cols] = _exact_sqdist(queries[rows], self.points[first + cols]) <= self.r2
+        return inside.astype(float) @ self.weighted[first:last]
 
 
 def _greedy_modes(modes: np.ndarray, bandwidth: float) -> np.ndarray:
