@@ -101,9 +101,44 @@ def main(shared: Path) -> None:
         "license": "MIT",
         "source": f"github.com/mlfoundations/scaling @ {SOURCE_COMMIT}, exp_data/**",
         "chance": chance,
+        "cases": backtest_cases(),
     }
     (OUT / "dataset.json").write_text(json.dumps(meta, indent=2) + "\n")
     shutil.copyfile(shared / "gadre_overtraining" / "LICENSE.scaling", OUT / "LICENSE")
+
+
+# Backtest cases (benchcast backtest): per training set, the paper's fit points - 10.6M-412M at M = 20 and 10.6M
+# at M = 320 (loss law) plus 1.4B at M = 20 (error law) - forecast its over-trained 1.4B target and the 6.9B run,
+# on the two averages the paper forecasts.
+CASE_LADDER = (
+    "d=96_l=8_h=4-1.0",
+    "d=512_l=8_h=4-1.0",
+    "d=576_l=24_h=8-1.0",
+    "d=1024_l=24_h=8-1.0",
+    "d=96_l=8_h=4-16.0",
+    "open_lm_1b-1.0",
+)
+CASE_TARGETS = {
+    "rpj": ("RedPajama", "open_lm_1b-32.0"),
+    "rw_original": ("RefinedWeb", "open_lm_1b-16.0"),
+    "c4_original": ("C4", "open_lm_1b-4.0"),
+}
+
+
+def backtest_cases() -> list[dict[str, object]]:
+    return [
+        {
+            "name": data,
+            "description": (
+                f"{title}: the paper's fit points (10.6M-412M at M = 20, 10.6M at M = 320, 1.4B at M = 20) forecast "
+                f"the over-trained 1.4B run and 6.9B at M = 20 on the 17- and 46-task averages"
+            ),
+            "ladder": [f"{data}-{run}" for run in CASE_LADDER],
+            "targets": [f"{data}-{over_trained}", f"{data}-open_lm_7b-1.0"],
+            "benchmarks": ["avg_17_tasks", "avg_46_tasks"],
+        }
+        for data, (title, over_trained) in CASE_TARGETS.items()
+    ]
 
 
 if __name__ == "__main__":

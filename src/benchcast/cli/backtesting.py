@@ -1,0 +1,144 @@
+"""``benchcast backtest``: hold out real targets and score every method's forecasts of them."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from benchcast.backtest import (
+    custom_case,
+    public_suite,
+    run_backtest,
+    summary_table,
+    write_csv,
+    write_json,
+    write_markdown,
+)
+from benchcast.backtest.harness import ProgressCallback
+from benchcast.cli import app, console, handle_errors, progress_callback
+from benchcast.cli.forecasting import _split
+from benchcast.errors import InputError
+
+SUITES = ("public",)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[ProgressCallback | None]:
+    """The shared Rich progress bar (terminal only; never in CI or with --quiet) as a ``(done, total)`` callback."""
+    with progress_callback("backtest", quiet) as bar:
+        yield None if bar is None else (lambda done, total: bar("tasks", done, total))
+
+
+def _command(
+    suite: str | None,
+    datasets: list[str] | None,
+    data: list[Path] | None,
+    models: Path | None,
+    targets: list[str] | None,
+    ladder: list[str] | None,
+    methods: list[str] | None,
+    jobs: int,
+    bootstrap: int,
+    seed: int,
+    markdown: Path | None,
+) -> str:
+    """The command line that reproduces the run's content (output paths other than the markdown left out)."""
+    parts = ["benchcast", "backtest"]
+    if suite:
+        parts += ["--suite", suite]
+    for name in datasets or []:
+        parts += ["--dataset", name]
+    for path in data or []:
+        parts += ["--data", str(path)]
+    if models is not None:
+        parts += ["--models", str(models)]
+    if targets:
+        parts += ["--target", ",".join(targets)]
+    if ladder:
+        parts += ["--ladder", ",".join(ladder)]
+    if methods:
+        parts += ["--methods", ",".join(methods)]
+    if jobs != 1:
+        parts += ["--jobs", str(jobs)]
+    if bootstrap:
+        parts += ["--bootstrap", str(bootstrap), "--seed", str(seed)]
+    if markdown is not None:
+        parts += ["--markdown", str(markdown)]
+    return shlex.join(parts)
+
+
+@app.command()
+@handle_errors
+def backtest(
+    suite: Annotated[str | None, typer.Option(help="'public': every backtest case of the bundled datasets.")] = None,
+    dataset: Annotated[
+        list[str] | None, typer.Option("--dataset", help="With --suite: only these bundled datasets (repeatable).")
+    ] = None,
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", help="Result files or folders of your own ladder (repeatable).")
+    ] = None,
+    models: Annotated[Path | None, typer.Option("--models", "-m", help="Model cards for --data.")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="With --data: held-out target(s), comma-separated.")
+    ] = None,
+    ladder: Annotated[
+        list[str] | None,
+        typer.Option(help="With --data: ladder models (default: role 'ladder', else all below the smallest target)."),
+    ] = None,
+    format: Annotated[str | None, typer.Option(help="With --data: input format; detected when omitted.")] = None,
+    methods: Annotated[
+        str | None, typer.Option("--methods", help="Comma-separated methods (default: every registered method).")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write one row per forecast here.")] = None,
+    json: Annotated[Path | None, typer.Option("--json", help="Write records, summaries and analyses here.")] = None,
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the generated page (e.g. docs/backtests.md).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "--n-jobs", help="Parallel workers (-1: all cores).")] = 1,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap replicates for intervals of every forecast (0: only the methods' own).")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; no progress bar.")] = False,
+) -> None:
+    """Hold out each target, forecast it from its ladder with every method, and report the errors."""
+    if suite is not None and data:
+        raise InputError("give either --suite or --data, not both", field="suite")
+    chosen_methods = _split([methods]) if methods else None
+    targets = _split(target)
+    ladder_models = _split(ladder)
+    if suite is not None:
+        if suite not in SUITES:
+            raise InputError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}", field="suite")
+        if targets or ladder_models or models is not None:
+            raise InputError("--target, --ladder and --models go with --data, not --suite", field="suite")
+        cases = public_suite(dataset or None)
+    elif data:
+        from benchcast.data.inputs import load_ladder
+
+        if models is None:
+            raise InputError("--data needs --models (model cards)", field="models")
+        if not targets:
+            raise InputError("--data needs --target (the held-out model)", field="target")
+        cases = [custom_case(load_ladder(data, models, format=format), targets, ladder_models=ladder_models)]
+    else:
+        raise InputError("give --suite public, or --data with --models and --target", field="suite")
+    command = _command(
+        suite, dataset, data, models, targets, ladder_models, chosen_methods, jobs, bootstrap, seed, markdown
+    )
+    with _progress(quiet) as progress:
+        result = run_backtest(
+            cases, chosen_methods, n_jobs=jobs, n_bootstrap=bootstrap, seed=seed, progress=progress, command=command
+        )
+    if not quiet:
+        console.print(summary_table(result))
+    for path, writer in ((csv, write_csv), (json, write_json), (markdown, write_markdown)):
+        if path is not None:
+            writer(result, path)
+            if not quiet:
+                console.print(f"wrote {path}")

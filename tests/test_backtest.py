@@ -1,0 +1,244 @@
+"""The backtest harness: held-out targets, errors against the truth, skips with reasons, outputs and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Self
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from benchcast import methods as registry
+from benchcast.backtest import (
+    BacktestCase,
+    build_tasks,
+    dataset_cases,
+    render_markdown,
+    run_backtest,
+    summarise,
+    write_csv,
+    write_json,
+    write_markdown,
+)
+from benchcast.backtest.analysis import DatasetProfile, conditions, two_stage_vs_published
+from benchcast.cli import _register, app
+from benchcast.data.ladder import BenchmarkLadder
+from benchcast.errors import InputError
+from benchcast.methods import Method, MethodForecast, register_method
+from benchcast.simulate import simulate_ladder
+
+_register()
+runner = CliRunner()
+
+SEEN: list[dict] = []
+
+
+class _Spy(Method):
+    """Records what it is fitted on and forecast for; answers the mean ladder score with an interval."""
+
+    def fit(self, ladder: BenchmarkLadder) -> Self:
+        SEEN.append({"models": ladder.models, "anchors": ladder.anchors})
+        self.score_ = float(ladder.scores.mean())
+        return self
+
+    def forecast(self, compute: float) -> MethodForecast:
+        SEEN.append({"compute": compute})
+        return MethodForecast(self.score_, interval={"80": (self.score_ - 0.01, self.score_ + 0.01), "95": (0.0, 1.0)})
+
+
+class _Decliner(_Spy):
+    def applicable(self, ladder: BenchmarkLadder) -> str | None:
+        return "declines on purpose"
+
+
+class _Raiser(_Spy):
+    def fit(self, ladder: BenchmarkLadder) -> Self:
+        raise RuntimeError("broken on purpose")
+
+
+@pytest.fixture()
+def test_methods():
+    """Register the test methods for one test only, so other tests see the real registry."""
+    names = {"test-spy": _Spy, "test-decliner": _Decliner, "test-raiser": _Raiser}
+    for name, cls in names.items():
+        register_method(name)(cls)
+    SEEN.clear()
+    yield list(names)
+    for name in names:
+        registry._REGISTRY.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate_ladder(n_items=300, n_models=6, trials=30, seed=11)
+
+
+@pytest.fixture(scope="module")
+def sim_case(sim):
+    return BacktestCase("simulated", "six", sim.ladder, sim.ladder_models, (sim.target,)).resolve()
+
+
+def test_error_is_absolute_difference_in_points(sim, sim_case):
+    result = run_backtest([sim_case], ["last", "cod"])
+    assert {r.method for r in result.records} == {"last", "cod"}
+    for record in result.records:
+        assert record.truth == pytest.approx(sim.ladder.measured(sim.target, "sim"))
+        if record.status == "forecast":
+            assert record.error == pytest.approx(abs(record.forecast - record.truth) * 100.0)
+    last = next(r for r in result.records if r.method == "last")
+    largest = sim.ladder.measured(sim.ladder_models[-1], "sim")
+    # the naive method answers the largest *ladder* model's score: the held-out target did not enter the fit
+    assert last.forecast == pytest.approx(largest)
+    assert last.error > 1.0
+    summary = {s.method: s for s in summarise(result.records, result.methods, overall=False)}
+    assert summary["last"].mean_error == pytest.approx(last.error)
+
+
+def test_targets_never_enter_the_fit(sim, sim_case, test_methods):
+    result = run_backtest([sim_case], ["test-spy"])
+    fitted = [entry for entry in SEEN if "models" in entry]
+    assert len(fitted) == 1
+    assert sim.target not in fitted[0]["models"]
+    assert fitted[0]["models"] == tuple(sim.ladder_models)
+    assert [entry["compute"] for entry in SEEN if "compute" in entry] == [sim.target_compute]
+    for task in build_tasks([sim_case], ["test-spy"]):
+        assert sim.target not in task.data.models
+    assert result.records[0].forecast == pytest.approx(
+        np.mean([sim.ladder.measured(m, "sim") for m in sim.ladder_models])
+    )
+
+
+def test_a_target_in_the_ladder_is_rejected(sim):
+    leaky = BacktestCase("simulated", "leak", sim.ladder, (*sim.ladder_models, sim.target), (sim.target,))
+    with pytest.raises(InputError, match="also a ladder model"):
+        leaky.resolve()
+
+
+def test_declined_and_failed_methods_are_skips_with_reasons(sim_case, test_methods):
+    result = run_backtest([sim_case], ["test-decliner", "test-raiser", "test-spy"])
+    by_method = {r.method: r for r in result.records}
+    assert by_method["test-decliner"].status == "skipped"
+    assert by_method["test-decliner"].reason == "declines on purpose"
+    assert by_method["test-decliner"].error is None
+    assert by_method["test-raiser"].status == "failed"
+    assert "RuntimeError: broken on purpose" in by_method["test-raiser"].reason
+    assert by_method["test-spy"].status == "forecast"  # a broken method does not stop the others
+    summary = {s.method: s for s in summarise(result.records, result.methods, overall=False)}
+    assert (summary["test-decliner"].skipped, summary["test-decliner"].forecasts) == (1, 0)
+    assert summary["test-decliner"].mean_error is None
+    assert summary["test-raiser"].failed == 1
+
+
+def test_interval_coverage_and_width(sim, test_methods):
+    # two targets: the spy's narrow 80% interval misses both, its 95% interval (0..1) holds both
+    cases = [
+        BacktestCase("simulated", "a", sim.ladder, sim.ladder_models[:3], (sim.ladder_models[4], sim.target)).resolve()
+    ]
+    result = run_backtest(cases, ["test-spy"])
+    assert len(result.records) == 2
+    expected80 = np.mean([r.interval["80"][0] <= r.truth <= r.interval["80"][1] for r in result.records])
+    (summary,) = summarise(result.records, result.methods, overall=False)
+    assert summary.coverage80 == pytest.approx(expected80)
+    assert summary.coverage95 == 1.0
+    assert summary.width80 == pytest.approx(2.0)
+    assert summary.width95 == pytest.approx(100.0)
+    assert summary.with_interval == 2
+
+
+def test_parallel_run_gives_the_same_records(sim_case):
+    serial = run_backtest([sim_case], ["last"], n_jobs=1)
+    parallel = run_backtest([sim_case], ["last"], n_jobs=2)
+    assert [r.to_dict()["forecast"] for r in serial.records] == [r.to_dict()["forecast"] for r in parallel.records]
+
+
+def test_bundled_case_and_outputs(tmp_path):
+    (case,) = dataset_cases("pythia-arithmetic")
+    case = dataclasses.replace(case, benchmarks=("arithmetic_addition_16shot", "arithmetic_multiplication_16shot"))
+    result = run_backtest([case], ["cod", "last"], command="benchcast backtest --test")
+    assert len(result.records) == 2 * 2 * 2  # targets x benchmarks x methods
+    csv_path = write_csv(result, tmp_path / "out" / "bt.csv")
+    table = pd.read_csv(csv_path)
+    assert len(table) == len(result.records)
+    forecast = table[table["status"] == "forecast"]
+    assert np.allclose(forecast["error_points"], (forecast["forecast"] - forecast["truth"]).abs() * 100)
+    data = json.loads(write_json(result, tmp_path / "bt.json").read_text())
+    assert {"summary", "records", "cod_vs_baselines", "profiles", "skipped"} <= set(data)
+    assert len(data["records"]) == len(result.records)
+    page = write_markdown(result, tmp_path / "bt.md").read_text()
+    assert page.startswith("<!-- Generated by `benchcast backtest --test`")
+    assert "Do not edit" in page
+    assert "## Where COD loses to a baseline" in page
+    assert "pythia-13b-deduped" in page
+    # the page is a function of the records: rendering twice at the same time gives the same text
+    when = pd.Timestamp("2025-01-01", tz="UTC").to_pydatetime()
+    assert render_markdown(result, generated=when) == render_markdown(result, generated=when)
+
+
+def test_conditions_are_built_from_the_numbers():
+    base = DatasetProfile(
+        dataset="d",
+        cases=1,
+        ladder_sizes=(2, 2),
+        ladder_span=(1.9, 1.9),
+        items=(12032, 12032, 12032),
+        trials_per_item=1.0,
+        extrapolation=(5.0, 40.0),
+        benchmarks=1,
+    )
+    text = " | ".join(conditions(base))
+    assert "few ladder models: 2 per case" in text
+    assert "declines" in text  # 2 is below COD's minimum ladder size
+    assert "single-sample 0/1 results: 1 trial per item" in text
+    assert "narrow ladder" in text and "1.9x" in text
+    assert "long extrapolation: targets up to 40x" in text
+    assert "aggregate-only" not in text
+    rich = dataclasses.replace(
+        base, ladder_sizes=(8, 8), ladder_span=(100.0, 100.0), trials_per_item=50.0, extrapolation=(2.0, 4.0)
+    )
+    assert conditions(rich) == []
+    aggregate = dataclasses.replace(rich, items=(1, 1, 1.0), trials_per_item=None)
+    assert any("aggregate-only data: median 1 item(s)" in line for line in conditions(aggregate))
+
+
+def test_two_stage_comparison_needs_the_method_and_the_case(sim_case):
+    result = run_backtest([sim_case], ["last"])
+    assert two_stage_vs_published(result) is None
+    assert "Not available" in render_markdown(result)
+
+
+def test_cli_suite_writes_outputs_quietly(tmp_path):
+    paths = [tmp_path / "bt.csv", tmp_path / "bt.json", tmp_path / "bt.md"]
+    args = ["backtest", "--suite", "public", "--dataset", "olmo-ladder", "--methods", "last", "--quiet"]
+    args += ["--csv", str(paths[0]), "--json", str(paths[1]), "--markdown", str(paths[2])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert all(path.exists() for path in paths)
+    page = paths[2].read_text()
+    assert "`benchcast backtest --suite public --dataset olmo-ladder --methods last --markdown" in page
+    assert len(pd.read_csv(paths[0])) == 2 * 2 * 8  # cases x targets x benchmarks
+
+
+def test_cli_custom_data_prints_table(sim_files):
+    results, models = sim_files
+    args = ["backtest", "--data", str(results), "--models", str(models), "--target", "sim-target"]
+    result = runner.invoke(app, [*args, "--methods", "last"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "last" in result.output and "custom" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backtest"],
+        ["backtest", "--suite", "private"],
+        ["backtest", "--suite", "public", "--methods", "no-such-method"],
+        ["backtest", "--suite", "public", "--dataset", "no-such-dataset"],
+    ],
+)
+def test_cli_bad_input_exits_2(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
