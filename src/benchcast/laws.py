@@ -126,7 +126,13 @@ def fit_law(
         out = w[:, None] * law.jacobian(x, *full(theta))[:, free]
         return np.where(np.isfinite(out), out, 0.0)
 
-    mapped = law.jacobian is not None and loss == "linear" and bool(np.all(np.isfinite(np.r_[lo, hi])))
+    # MINPACK needs at least as many points as free parameters; fewer go to the trust-region solver
+    mapped = (
+        law.jacobian is not None
+        and loss == "linear"
+        and bool(np.all(np.isfinite(np.r_[lo, hi])))
+        and x.size >= int(free.sum())
+    )
     for start in candidates:
         theta0 = np.clip(np.asarray(start, dtype=float), lo, hi)[free]
         # keep starts strictly inside the bounds: least_squares rejects starts on them
