@@ -242,3 +242,20 @@ def test_cli_custom_data_prints_table(sim_files):
 def test_cli_bad_input_exits_2(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
+
+
+def test_two_stage_against_published_olmo_errors():
+    pytest.importorskip("benchcast.baselines.two_stage")
+    cases = {case.name: case for case in dataset_cases("olmo-ladder")}
+    paper = dataclasses.replace(cases["1-10xC"], targets=("OLMo-2-13B",), benchmarks=("piqa",))
+    result = run_backtest([paper], ["two-stage"])
+    rows = {row.benchmark: row for row in two_stage_vs_published(result)}
+    assert set(rows) == {"mmlu", "hellaswag", "arc_challenge", "arc_easy", "piqa", "csqa", "socialiqa", "openbookqa"}
+    row, (record,) = rows["piqa"], result.records
+    assert row.truth == pytest.approx(row.published.actual, abs=1e-9)
+    assert row.error == record.error
+    assert rows["hellaswag"].error is None  # not run: the row is there, without a backtest error
+    assert rows["piqa"].published.error == pytest.approx(0.879, abs=1e-3)
+    page = render_markdown(result)
+    assert "## Two-stage method against the published OLMo ladder errors" in page
+    assert "Not available" not in page

@@ -287,7 +287,7 @@ def _published_section(result: BacktestResult) -> list[str]:
             _pct(row.truth, 2),
             _n(diff, 3),
             _n(row.published.error),
-            _n(row.error) if row.error is not None else f"skipped: {row.reason}",
+            _n(row.error) if row.error is not None else (f"skipped: {row.reason}" if row.reason else "not run"),
         ]
         cells += [_n(row.other_errors[key]) for key in other_keys]
         table_rows.append(cells)
