@@ -39,6 +39,8 @@ def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):
             "8",
             "--jobs",
             "1",
+            "--method",
+            "cod",
         ],
         env={"COLUMNS": "160"},
     )
