@@ -148,9 +148,14 @@ def main() -> None:
                 note = ""
                 if kind == "mean_shift":
                     ref = results[reference]["seconds"]
-                    ratio = ref / result["seconds"] if math.isfinite(ref) else math.inf
-                    faster = f"> {args.cap / result['seconds']:.0f}" if math.isinf(ratio) else f"{ratio:.0f}"
-                    note = f"{faster}x faster than {reference}; labels {agreement(path, kind, reference) or 'n/a'}"
+                    if math.isfinite(ref):
+                        speed = f"{ref / result['seconds']:.1f}x faster than {reference}"
+                    elif result["seconds"] < args.cap:
+                        speed = f"> {args.cap / result['seconds']:.1f}x faster than {reference}"
+                    else:
+                        speed = f"{reference} stopped at {args.cap:.0f} s"
+                    labels = agreement(path, kind, reference) or "not compared"
+                    note = f"{speed}; labels {labels}"
                 elif kind == "improved-sample":
                     note = f"labels vs full improved: {agreement(path, kind, 'improved') or 'n/a'}"
                 cap_used = args.cap if kind.startswith("sklearn") else args.our_cap
