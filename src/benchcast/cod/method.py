@@ -284,6 +284,18 @@ class COD(Method):
         if self.mapping_.note:
             self.warnings_.append(f"mapping: {self.mapping_.note}")
 
+    def _subset_forecast(self, units: float) -> float:
+        """Size-weighted mean of the extrapolatable clusters' laws at ``units`` (10^18 FLOPs)."""
+        kept = [c for c in self.clusters_ if c.kind == EXTRAPOLATABLE]
+        sizes = np.array([c.size for c in kept], dtype=float)
+        predictions = np.array([float(c.fit.predict(units)[0]) for c in kept])
+        return float(np.dot(sizes, predictions) / sizes.sum())
+
+    def predict(self, compute: float, **kwargs: object) -> float | None:
+        if self.declined_:
+            return None
+        return float(self.mapping_(self._subset_forecast(compute / self.compute_unit)))
+
     def forecast(self, compute: float) -> MethodForecast:
         """Forecast the full-benchmark score of a model trained with ``compute`` FLOPs."""
         ladder = self.ladder_
@@ -293,10 +305,7 @@ class COD(Method):
         if compute <= float(np.max(ladder.compute)):
             warnings.append("target compute lies inside the ladder's range: this is interpolation")
         units = compute / self.compute_unit
-        kept = [c for c in self.clusters_ if c.kind == EXTRAPOLATABLE]
-        sizes = np.array([c.size for c in kept], dtype=float)
-        predictions = np.array([float(c.fit.predict(units)[0]) for c in kept])
-        subset_forecast = float(np.dot(sizes, predictions) / sizes.sum())
+        subset_forecast = self._subset_forecast(units)
         value = float(self.mapping_(subset_forecast))
         details = {
             "subset_forecast": subset_forecast,
