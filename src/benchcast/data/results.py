@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -293,7 +292,3 @@ def concat_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return frames[0]
     joined = pd.concat(frames, ignore_index=True)
     return validate_results(joined, line_of=lambda index: index + 1)
-
-
-def is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
