@@ -18,6 +18,10 @@ and input included. Rows:
 * ``benchcast improved_mean_shift``: COD's whole clustering (Algorithm 1: mean shift re-run on the pool);
 * ``... sample=N``: the same with ``sample_size=N`` (modes found on N points, every item labelled).
 
+The clustering's compiled kernel (numba) is reported first: its compile time with an empty cache, and the
+time to load it from numba's cache, which is what every later process pays. Each timed row below loads the
+kernel from the cache inside its timing.
+
 This is a report, not a test: nothing here is collected by pytest.
 """
 
@@ -73,6 +77,30 @@ def worker(kind: str, path: str, bandwidth: float, sample_size: int | None) -> N
     print(json.dumps({"seconds": elapsed, "peak_mb": _rss_mb(), "clusters": int(labels.max() + 1)}))
 
 
+def jit_worker() -> None:
+    """Print the seconds of the first clustering call of a process (compile, or load from the cache)."""
+    from benchcast.cod.meanshift import improved_mean_shift
+
+    start = time.perf_counter()
+    improved_mean_shift(np.random.default_rng(0).uniform(0, 1, (50, 3)), 0.2)
+    print(json.dumps({"seconds": time.perf_counter() - start}))
+
+
+def jit_seconds() -> tuple[float, float]:
+    """Seconds of the first call with an empty numba cache (compiling), then with that cache filled."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        times = [
+            json.loads(
+                subprocess.run([sys.executable, __file__, "--jit"], capture_output=True, text=True, check=True, env=env)
+                .stdout.strip()
+                .splitlines()[-1]
+            )["seconds"]
+            for _ in range(2)
+        ]
+    return times[0], times[1]
+
+
 def measure(kind: str, path: str, bandwidth: float, cap: float, sample_size: int | None = None) -> dict:
     command = [sys.executable, __file__, "--worker", kind, path, repr(bandwidth), str(sample_size or 0)]
     try:
@@ -110,6 +138,8 @@ def main() -> None:
     from benchcast.cod.meanshift import merge_duplicates, radius
 
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
+    compile_seconds, cached_seconds = jit_seconds()
+    print(f"compiled kernel, first call: {compile_seconds:.1f} s compiling, {cached_seconds:.2f} s from the cache")
     header = f"{'items':>9} {'distinct':>9} {'method':<44} {'wall':>10} {'peak MB':>8} {'clusters':>8}  vs sklearn"
     print(header)
     with tempfile.TemporaryDirectory() as folder:
@@ -173,5 +203,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
         worker(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]) or None)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--jit":
+        jit_worker()
     else:
         main()

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from sklearn.cluster import MeanShift
 
-from benchcast.cod.meanshift import bin_seeds, improved_mean_shift, mean_shift, merge_duplicates, radius
+from benchcast.cod.meanshift import (
+    _climb,
+    _merge_positions,
+    bin_seeds,
+    improved_mean_shift,
+    mean_shift,
+    merge_duplicates,
+    radius,
+)
 from benchcast.simulate import simulate_items
 
 LADDER = np.geomspace(40e18, 1.4e23, 8)
@@ -185,6 +193,34 @@ def test_edge_cases():
     assert (labels == -1).all()
     with pytest.raises(ValueError, match="seeding"):
         mean_shift(same, 0.1, seeding="grid")
+
+
+def plain_climb(points: np.ndarray, seed: np.ndarray, bandwidth: float, max_iter: int) -> tuple[np.ndarray, int]:
+    """scikit-learn's ``_mean_shift_single_seed``, on a brute-force neighbour search."""
+    for step in range(max_iter + 1):
+        inside = ((points - seed) ** 2).sum(axis=1) <= bandwidth**2
+        if not inside.any():
+            return seed, 0
+        seed, old = points[inside].mean(axis=0), seed
+        if np.linalg.norm(seed - old) <= 1e-3 * bandwidth or step == max_iter:
+            return seed, int(inside.sum())
+    raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("max_iter", [3, 300])
+def test_compiled_climb_follows_each_seed_as_scikit_learn_does(max_iter):
+    # bin seeds drift for many steps, through fast steps, anchors, bands and shared paths; max_iter=3 stops most
+    # of them early, where a shared path may not be taken
+    points = pass_rates(3000, 13)
+    bandwidth = radius(points, cap=math.sqrt(8) / 10)
+    seeds = np.vstack([bin_seeds(points, bandwidth), points[:200], points[:50]])
+    modes, intensity = _climb(points, np.ones(len(points)), seeds, bandwidth, max_iter)
+    distinct, _ = _merge_positions(seeds)  # the order _climb reports them in
+    assert len(modes) == len(distinct) == len(np.unique(seeds, axis=0))
+    for mode, weight, seed in zip(modes, intensity, distinct, strict=True):
+        expected, count = plain_climb(points, seed, bandwidth, max_iter)
+        assert weight == count
+        np.testing.assert_allclose(mode, expected, atol=1e-12)
 
 
 def test_bin_seeds_are_occupied_cell_centres():

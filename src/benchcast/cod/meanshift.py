@@ -5,13 +5,16 @@ every point, a seed stops when it moves at most 1e-3·R, modes are merged greedi
 takes the nearest mode within R. It gives the same labels, but fast:
 
 * identical points are merged into one weighted point;
-* all seeds move at once, and seeds that reach the same position (to 1e-12) are followed as one;
-* neighbours come from a block index: points sorted into compact blocks (the leaves of a k-d tree) with
-  bounding boxes; each group of nearby seeds is compared, as dense matrix products, only with the blocks its
-  box can reach. Distances from the products are rechecked exactly where they lie within 1e-12 of R, so
-  membership is decided as scikit-learn's tree decides it; modes are ordered on a 2^-32 grid, so that ties in
-  intensity and coordinates fall as scikit-learn's bit-equal ties do;
-* BLAS runs on one thread: the products are small and many, and threads only add waiting.
+* each seed climbs in compiled code (numba; compiled once, then loaded from numba's cache), and a seed that
+  reaches a position another seed has visited (to 2^-40) takes that seed's end when that is within its own
+  step budget;
+* a seed's ball changes little from one step to the next, so a slow seed keeps the points within R + m of an
+  anchor position sorted into shells by their distance to it: while it stays within m of the anchor, whole
+  shells are known to be inside or outside its ball and only the band of shells around R is measured (see
+  ``_climb_seeds``); a fast seed sums its ball straight from a k-d tree built on the data's principal axes;
+* membership is always decided on distances summed dimension by dimension, as scikit-learn's tree computes
+  them, and modes are ordered on a 2^-32 grid, so that ties in intensity and coordinates fall as
+  scikit-learn's bit-equal ties do.
 
 Seeding at every point costs about the square of the number of points. Above ``max_seeds`` (20,000) distinct
 points, ``seeding="auto"`` switches to scikit-learn's bin seeding (``bin_seeding=True``: a seed at the centre
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from sklearn.cluster import estimate_bandwidth
 from sklearn.neighbors import KDTree
@@ -42,11 +46,6 @@ _RECHECK = 1e-12
 _MERGE_STEP = 2.0**-40
 # coordinates closer than this step are equal when modes are ordered
 _ORDER_STEP = 2.0**-32
-# pairs (seeds x candidate points) per dense product: small enough to stay in cache, large enough to amortise
-# the call
-_PAIRS_PER_PRODUCT = 65_536
-# seeds per group: a group's box decides which blocks it is compared with; larger groups make better products
-_GROUP = 256
 # odd 64-bit multipliers for hashing merged positions (integer products wrap around)
 _HASH = np.random.default_rng(20260226).integers(1, 2**62, size=64, dtype=np.int64) | 1
 
@@ -87,67 +86,322 @@ def _merge_positions(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return positions[first], inverse.reshape(-1)
 
 
-def _kd_order(points: np.ndarray, leaf_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A k-d tree's point order and its leaves: (order, leaf starts, leaf ends, leaf boxes as (2, n, d))."""
-    tree = KDTree(points, leaf_size=max(1, leaf_size))
-    _, order, nodes, bounds = tree.get_arrays()
-    leaves = np.flatnonzero(nodes["is_leaf"])
-    return np.asarray(order), nodes["idx_start"][leaves], nodes["idx_end"][leaves], np.asarray(bounds)[:, leaves]
+# ---- ball sums: a k-d tree to collect candidates, then per-seed bands (compiled with numba) ----
+#
+# A seed's ball barely changes from one step to the next, and pass-rate data are nearly low-dimensional
+# (points within 1.1 R of a seed are about 1.2 times those within R). So each seed keeps the points within
+# R + m of an anchor position a, sorted into shells by their distance to a. While the seed stays within e < m of
+# a, a point closer than R - e to a is inside its ball and one farther than R + e outside (triangle inequality):
+# those come as per-shell prefix sums, and only the band of shells around R is measured, exactly. The seed is
+# re-anchored (a new gather from the tree) when it has drifted more than m.
+
+# shells per side of R; the band of a step is the shells within e of R
+_SHELLS = 32
+# margin m of a new anchor, in steps of the last move: a wider margin means fewer gathers but wider bands
+_MARGIN_STEPS = 16.0
+# bounds on m, as fractions of R
+_MARGIN_MIN = 0.01
+_MARGIN_MAX = 0.3
+# a seed that moved more than this (times R) in its last step is summed straight from the tree, not anchored
+_DIRECT = 0.05
+# band slots measured and summed at a time (in cache between the two)
+_CHUNK = 256
+# leaf size of the k-d tree that answers the gathers
+_LEAF = 64
+# slack for rounding in box distances, triangle bounds and shell edges, relative to the data's scale: far above
+# the 1e-16 of rounding, and only ever widens what is measured exactly
+_SLACK = 1e-9
 
 
-class _BallIndex:
-    """Weighted points in k-d-tree blocks, answering "weighted sum and weight of the points within R"."""
-
-    def __init__(self, points: np.ndarray, weights: np.ndarray, bandwidth: float, leaf_size: int = 128) -> None:
-        order, self.starts, self.ends, self.boxes = _kd_order(points, leaf_size)
-        self.points = points[order]
-        self.bandwidth = float(bandwidth)
-        self.r2 = self.bandwidth * self.bandwidth
-        weights = weights[order]
-        # one product gives [sum of w*x, sum of w]; another gives |q - x|^2 - R^2 directly
-        self.weighted = np.hstack([self.points * weights[:, None], weights[:, None]])
-        self.expanded = np.hstack(
-            [-2.0 * self.points, np.ones((len(points), 1)), (np.einsum("ij,ij->i", self.points, self.points))[:, None]]
-        )
-        self.expanded[:, -1] -= self.r2
-
-    def reachable(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Runs of consecutive points (starts, ends in block order) in the blocks within R of [low, high]."""
-        gap = np.maximum(0.0, np.maximum(self.boxes[0] - high, low - self.boxes[1]))
-        near = np.einsum("ij,ij->i", gap, gap) <= self.r2 * (1 + 1e-9)
-        starts, ends = self.starts[near], self.ends[near]
-        # blocks are consecutive ranges of the sorted points: neighbouring reachable blocks form one run
-        joined = np.flatnonzero(starts[1:] != ends[:-1]) + 1
-        return starts[np.r_[0, joined]], ends[np.r_[joined - 1, len(ends) - 1]] if len(ends) else ends
-
-    def sums(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted coordinate sums (queries x d) and total weights of the points within R of each query."""
-        d = queries.shape[1]
-        out = np.zeros((len(queries), d + 1))
-        if len(queries) <= _GROUP:
-            groups = [np.arange(len(queries))]
+@numba.njit(cache=True)
+def _near_leaves(qr, reach, leaf, lo, hi, stack, leaves):  # pragma: no cover
+    """The tree's leaves whose boxes come within ``reach`` of qr (q in the principal axes, where the boxes
+    are); returns how many, written to ``leaves``."""
+    count = 0
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if _box_gap(qr, lo[node], hi[node]) > reach * reach:
+            continue
+        if leaf[node]:
+            leaves[count] = node
+            count += 1
         else:
-            order, starts, ends, _ = _kd_order(queries, _GROUP // 2)
-            groups = [order[s:e] for s, e in zip(starts, ends, strict=True)]
-        for group in groups:
-            local = queries[group]
-            expanded = np.hstack([local, np.einsum("ij,ij->i", local, local)[:, None], np.ones((len(local), 1))])
-            total = np.zeros((len(group), d + 1))
-            step = max(1, _PAIRS_PER_PRODUCT // len(group))
-            for run_start, run_end in zip(*self.reachable(local.min(axis=0), local.max(axis=0)), strict=True):
-                for first in range(run_start, run_end, step):
-                    total += self._dense_sums(local, expanded, first, min(first + step, run_end))
-            out[group] = total
-        return out[:, :d], out[:, d]
+            stack[top] = 2 * node + 2
+            stack[top + 1] = 2 * node + 1
+            top += 2
+    return count
 
-    def _dense_sums(self, queries: np.ndarray, expanded: np.ndarray, first: int, last: int) -> np.ndarray:
-        margin = expanded @ self.expanded[first:last].T  # |q - x|^2 - R^2, up to rounding
-        inside = margin < -_RECHECK
-        maybe = margin <= _RECHECK
-        if np.count_nonzero(maybe) != np.count_nonzero(inside):
-            rows, cols = np.nonzero(maybe & ~inside)
-            inside[rows, cols] = _exact_sqdist(queries[rows], self.points[first + cols]) <= self.r2
-        return inside.astype(float) @ self.weighted[first:last]
+
+@numba.njit(cache=True)
+def _gather(q, rad2, leaves, coords, starts, ends, buf, ids, dist2):  # pragma: no cover
+    """Points (tree order) of ``leaves`` within sqrt(rad2) of q, with their squared distances; returns how
+    many."""
+    found = 0
+    for node in leaves:
+        dist = _distances(q, coords, starts[node], ends[node], buf)
+        for k in range(len(dist)):
+            ids[found] = starts[node] + k
+            dist2[found] = dist[k]
+            found += dist[k] <= rad2
+    return found
+
+
+@numba.njit(cache=True)
+def _box_gap(qr, lo, hi):  # pragma: no cover
+    """Squared distance from qr to the box [lo, hi]."""
+    gap = 0.0
+    for j in range(len(qr)):
+        below = lo[j] - qr[j]
+        above = qr[j] - hi[j]
+        if below > 0.0:
+            gap += below * below
+        elif above > 0.0:
+            gap += above * above
+    return gap
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _add_sums(coords, weights, first, last, out):  # pragma: no cover
+    """Add the weighted coordinate sums and the weight of slots [first, last) to ``out``."""
+    d = coords.shape[0]
+    w = weights[first:last]
+    total = 0.0
+    for k in range(last - first):
+        total += w[k]
+    out[d] += total
+    for j in range(d):
+        row = coords[j, first:last]
+        acc = 0.0
+        for k in range(last - first):
+            acc += w[k] * row[k]
+        out[j] += acc
+
+
+@numba.njit(cache=True)
+def _distances(q, coords, first, last, out):  # pragma: no cover
+    """Squared distances from q to the slots [first, last), summed dimension by dimension as scikit-learn's
+    tree sums them, so that membership is decided as scikit-learn decides it."""
+    size = last - first
+    dist = out[:size]
+    dist[:] = 0.0
+    for j in range(coords.shape[0]):
+        qj = q[j]
+        row = coords[j, first:last]
+        for k in range(size):
+            diff = qj - row[k]
+            dist[k] += diff * diff
+    return dist
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _add_inside(dist, r2, coords, weights, first, out):  # pragma: no cover
+    """Add the sums of the slots from ``first`` on whose squared distance (``dist``) is at most r2."""
+    d = coords.shape[0]
+    size = len(dist)
+    w = weights[first : first + size]
+    total = 0.0
+    for k in range(size):
+        dist[k] = w[k] if dist[k] <= r2 else 0.0
+        total += dist[k]
+    out[d] += total
+    for j in range(d):
+        row = coords[j, first : first + size]
+        acc = 0.0
+        for k in range(size):
+            acc += dist[k] * row[k]
+        out[j] += acc
+
+
+@numba.njit(cache=True)
+def _shell(distance, inner, scale, n_shells):  # pragma: no cover
+    """Shell of a distance to the anchor, as a float: 0 up to ``inner`` (R - m), then one per 1 / ``scale``."""
+    return min(max(np.floor((distance - inner) * scale) + 1.0, 0.0), n_shells - 1.0)
+
+
+@numba.njit(cache=True)
+def _rotate(q, rotation, centre, out):  # pragma: no cover
+    """q in the tree's principal axes."""
+    for j in range(len(q)):
+        out[j] = 0.0
+        for i in range(len(q)):
+            out[j] += rotation[j, i] * (q[i] - centre[i])
+
+
+@numba.njit(cache=True)
+def _move(q, sums):  # pragma: no cover
+    """Move q to the mean given by ``sums`` (coordinate sums, then the weight); returns the distance moved."""
+    d = len(q)
+    moved = 0.0
+    for j in range(d):
+        mean = sums[j] / sums[d]
+        moved += (mean - q[j]) ** 2
+        q[j] = mean
+    return np.sqrt(moved)
+
+
+@numba.njit(cache=True)
+def _climb_seeds(
+    seeds,
+    coords,
+    weights,
+    starts,
+    ends,
+    leaf,
+    lo,
+    hi,
+    rotation,
+    centre,
+    bandwidth,
+    slack,
+    max_iter,
+    hash_weights,
+    modes,
+    intensity,
+):  # pragma: no cover
+    """Move each seed to its mode as scikit-learn does (a seed stops when it moves at most 1e-3 R, after at
+    most max_iter + 1 means); fills ``modes`` and ``intensity`` (the weight within R at the last step)."""
+    d, n_points = coords.shape
+    r2 = bandwidth * bandwidth
+    stop = 1e-3 * bandwidth
+    n_shells = 2 * _SHELLS + 2  # shell 0: within R - m of the anchor; the last: beyond R + m
+    stack = np.empty(512, dtype=np.int64)
+    leaves = np.empty(len(leaf), dtype=np.int64)
+    ids = np.empty(n_points, dtype=np.int64)
+    dist2 = np.empty(n_points)
+    shell = np.empty(n_points, dtype=np.int64)
+    slot_coords = np.empty((d, n_points))
+    slot_points = np.empty((n_points, d))
+    slot_weights = np.empty(n_points)
+    buf = np.empty(n_points)
+    shell_start = np.zeros(n_shells + 1, dtype=np.int64)
+    prefix = np.zeros((n_shells + 1, d + 1))
+    q = np.empty(d)
+    qr = np.empty(d)
+    anchor = np.empty(d)
+    sums = np.empty(d + 1)
+    # positions already visited (on a 2^-40 grid, as seeds are merged): a seed reaching one follows the same path
+    # from there, so it takes that path's end if the path stopped by the 1e-3 R rule within the seed's own steps
+    visited = numba.typed.Dict.empty(key_type=numba.types.int64, value_type=numba.types.int64)
+    visit_seed = np.empty(4096, dtype=np.int64)
+    visit_step = np.empty(4096, dtype=np.int64)
+    visit_key = np.empty((4096, d), dtype=np.int64)
+    n_visits = 0
+    last_step = np.zeros(seeds.shape[0], dtype=np.int64)
+    converged = np.zeros(seeds.shape[0], dtype=np.bool_)
+    key = np.empty(d, dtype=np.int64)
+    for s in range(seeds.shape[0]):
+        q[:] = seeds[s]
+        total = 0.0
+        margin = 0.0
+        moved = 0.0
+        anchored = False
+        inner = 0.0
+        scale = 1.0
+        for step in range(max_iter + 1):
+            code = 0
+            for j in range(d):
+                key[j] = np.int64(np.round(q[j] / _MERGE_STEP))
+                code += key[j] * hash_weights[j]
+            seen = -1
+            if code in visited:
+                seen = visited[code]
+            if seen < 0:
+                if n_visits == len(visit_seed):
+                    visit_seed = np.concatenate((visit_seed, np.empty_like(visit_seed)))
+                    visit_step = np.concatenate((visit_step, np.empty_like(visit_step)))
+                    visit_key = np.concatenate((visit_key, np.empty_like(visit_key)))
+                visited[code] = n_visits
+                visit_seed[n_visits] = s
+                visit_step[n_visits] = step
+                visit_key[n_visits] = key
+                n_visits += 1
+            elif (visit_key[seen] == key).all():
+                other = visit_seed[seen]
+                end = step - visit_step[seen] + last_step[other]
+                if other != s and converged[other] and end <= max_iter:
+                    q[:] = modes[other]
+                    total = intensity[other]
+                    last_step[s] = end
+                    converged[s] = True
+                    break
+            last_step[s] = step
+            if step == 0 or moved > _DIRECT * bandwidth:
+                # a fast seed would need a new anchor at every step: sum its ball straight from the tree
+                anchored = False
+                _rotate(q, rotation, centre, qr)
+                sums[:] = 0.0
+                for node in leaves[: _near_leaves(qr, bandwidth + slack, leaf, lo, hi, stack, leaves)]:
+                    dist = _distances(q, coords, starts[node], ends[node], buf)
+                    _add_inside(dist, r2, coords, weights, starts[node], sums)
+            else:
+                drift = 0.0
+                if anchored:
+                    for j in range(d):
+                        drift += (q[j] - anchor[j]) ** 2
+                    drift = np.sqrt(drift)
+                if not anchored or drift + slack > margin:
+                    margin = min(max(_MARGIN_STEPS * moved, _MARGIN_MIN * bandwidth), _MARGIN_MAX * bandwidth)
+                    anchored = True
+                    anchor[:] = q
+                    drift = 0.0
+                    _rotate(q, rotation, centre, qr)
+                    reach = bandwidth + margin
+                    near = leaves[: _near_leaves(qr, reach + slack, leaf, lo, hi, stack, leaves)]
+                    found = _gather(q, reach * reach, near, coords, starts, ends, buf, ids, dist2)
+                    # shells of width m / _SHELLS around R, by distance to the anchor (counting sort)
+                    inner = bandwidth - margin
+                    scale = _SHELLS / margin
+                    for i in range(found):
+                        buf[i] = _shell(np.sqrt(dist2[i]), inner, scale, n_shells)
+                    for i in range(found):
+                        shell[i] = int(buf[i])
+                    shell_start[:] = 0
+                    for i in range(found):
+                        shell_start[shell[i] + 1] += 1
+                    for k in range(n_shells):
+                        shell_start[k + 1] += shell_start[k]
+                    for i in range(found):
+                        k = shell[i]
+                        shell[i] = shell_start[k]  # now the point's slot
+                        shell_start[k] += 1
+                    for k in range(n_shells, 0, -1):
+                        shell_start[k] = shell_start[k - 1]
+                    shell_start[0] = 0
+                    # whole points are moved (one cache line each), then turned into one row per coordinate
+                    for i in range(found):
+                        for j in range(d):
+                            slot_points[shell[i], j] = coords[j, ids[i]]
+                        slot_weights[shell[i]] = weights[ids[i]]
+                    for i in range(found):
+                        for j in range(d):
+                            slot_coords[j, i] = slot_points[i, j]
+                    prefix[0] = 0.0
+                    for k in range(n_shells):
+                        prefix[k + 1] = prefix[k]
+                        _add_sums(slot_coords, slot_weights, shell_start[k], shell_start[k + 1], prefix[k + 1])
+                # shells wholly within R - drift of the anchor are inside, those beyond R + drift outside
+                low = bandwidth - drift - slack
+                high = bandwidth + drift + slack
+                first = int(_shell(low, inner, scale, n_shells))
+                last = int(_shell(high, inner, scale, n_shells))
+                sums[:] = prefix[first]
+                # in chunks that stay in cache between the distances and the sums
+                for begin in range(shell_start[first], shell_start[last + 1], _CHUNK):
+                    dist = _distances(q, slot_coords, begin, min(begin + _CHUNK, shell_start[last + 1]), buf)
+                    _add_inside(dist, r2, slot_coords, slot_weights, begin, sums)
+            total = sums[d]
+            if total == 0.0:
+                converged[s] = True
+                break
+            moved = _move(q, sums)
+            if moved <= stop:
+                converged[s] = True
+                break
+        modes[s] = q
+        intensity[s] = total
 
 
 def _greedy_modes(modes: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -193,25 +447,39 @@ def _nearest(points: np.ndarray, centres: np.ndarray, chunk: int = 65536) -> tup
     return nearest, distance
 
 
-def _climb(index: _BallIndex, seeds: np.ndarray, bandwidth: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+def _climb(
+    points: np.ndarray, weights: np.ndarray, seeds: np.ndarray, bandwidth: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Move every distinct seed to its mode; returns the modes and their intensity (weight within R)."""
     positions, _ = _merge_positions(seeds)
-    intensity = np.zeros(len(positions))
-    active = np.ones(len(positions), dtype=bool)
-    stop = 1e-3 * bandwidth
-    for _ in range(max_iter + 1):
-        moving = np.flatnonzero(active)
-        if moving.size == 0:
-            break
-        distinct, back = _merge_positions(positions[moving])
-        sums, totals = index.sums(distinct)
-        empty = totals == 0
-        new = np.where(empty[:, None], distinct, sums / np.where(empty, 1.0, totals)[:, None])
-        moved = np.linalg.norm(new - distinct, axis=1)
-        intensity[moving] = totals[back]
-        positions[moving] = new[back]
-        active[moving[(empty | (moved <= stop))[back]]] = False
-    return positions, intensity
+    centre = points.mean(axis=0)
+    # the tree is built on principal axes, where its boxes hug correlated data; distances stay in the input's
+    # own coordinates
+    rotation = np.linalg.eigh((points - centre).T @ (points - centre))[1].T
+    tree = KDTree((points - centre) @ rotation.T, leaf_size=_LEAF)
+    _, order, nodes, bounds = tree.get_arrays()
+    order = np.asarray(order)
+    modes = np.empty_like(positions)
+    intensity = np.empty(len(positions))
+    _climb_seeds(
+        positions,
+        np.ascontiguousarray(points[order].T),
+        np.ascontiguousarray(weights[order]),
+        nodes["idx_start"].astype(np.int64),
+        nodes["idx_end"].astype(np.int64),
+        nodes["is_leaf"].astype(np.bool_),
+        np.ascontiguousarray(bounds[0]),
+        np.ascontiguousarray(bounds[1]),
+        np.ascontiguousarray(rotation),
+        centre,
+        float(bandwidth),
+        _SLACK * (bandwidth + float(np.abs(points).max())),
+        int(max_iter),
+        _HASH[: points.shape[1]] if points.shape[1] <= len(_HASH) else np.ones(points.shape[1], dtype=np.int64),
+        modes,
+        intensity,
+    )
+    return modes, intensity
 
 
 def bin_seeds(points: np.ndarray, bin_size: float) -> np.ndarray:
@@ -288,8 +556,7 @@ def mean_shift(
             if len(cells) != round(weights.sum()):
                 seeds = cells
     with threadpool_limits(1, user_api="blas"):
-        index = _BallIndex(points, weights, bandwidth)
-        modes, intensity = _climb(index, np.asarray(seeds, dtype=float), bandwidth, max_iter)
+        modes, intensity = _climb(points, weights, np.asarray(seeds, dtype=float), bandwidth, max_iter)
         return _centres_and_labels(everything, modes, intensity, bandwidth)
 
 
