@@ -14,6 +14,9 @@ Three parts, each printed as it finishes:
 3. ``benchcast.uncertainty.bootstrap`` on one 12,000-item benchmark with ``--bootstrap-samples`` replicates,
    profiled: the time per replicate, split into the stages of COD, and the time 8 benchmarks x 200 replicates
    would take at that rate.
+4. End to end, as a user runs it: ``benchcast.forecast(ladder, method="cod", n_bootstrap=200, n_jobs=2)`` on one
+   ``Ladder`` of 8 benchmarks x 12,000 items x 8 ladder models (building the ladder from its results table,
+   every fit, every bootstrap replicate).
 
 This is a report, not a test: nothing here is collected by pytest.
 """
@@ -131,6 +134,26 @@ def bootstrap_profile(n_samples: int, n_items: int, n_benchmarks: int, n_jobs: i
         print(f"   {label:<42} {total / n_samples:>11.3f} {total / elapsed:>6.0%}")
 
 
+def end_to_end(n_benchmarks: int, n_items: int, n_samples: int, n_jobs: int) -> None:
+    import pandas as pd
+
+    from benchcast.data.ladder import Ladder
+    from benchcast.forecast import forecast
+    from benchcast.simulate import simulate_ladder
+
+    print(
+        f"\n4. end to end: forecast(method='cod', n_bootstrap={n_samples}, n_jobs={n_jobs}), "
+        f"{n_benchmarks} benchmarks x {n_items} items x 8 ladder models"
+    )
+    sims = [simulate_ladder(n_items=n_items, benchmark=f"sim{seed}", seed=seed) for seed in range(n_benchmarks)]
+    ladder = Ladder(pd.concat([sim.results for sim in sims], ignore_index=True), sims[0].cards)
+    start = time.perf_counter()
+    result = forecast(ladder, target=sims[0].target, method="cod", n_bootstrap=n_samples, n_jobs=n_jobs)
+    elapsed = time.perf_counter() - start
+    widths = [b.interval["80"][1] - b.interval["80"][0] for b in result.benchmarks.values() if b.interval]
+    print(f"   total {elapsed:.1f} s; {len(widths)} benchmarks with intervals, mean 80% width {np.mean(widths):.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -139,7 +162,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=12_000)
     parser.add_argument("--bootstrap-samples", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=1, help="bootstrap workers (the profile needs 1)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["single", "suite", "bootstrap"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["single", "suite", "bootstrap", "end-to-end"])
+    parser.add_argument("--end-to-end-jobs", type=int, default=2, help="workers of the end-to-end run")
     args = parser.parse_args()
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     if "single" not in args.skip:
@@ -148,6 +172,8 @@ def main() -> None:
         suite(args.benchmarks, args.items)
     if "bootstrap" not in args.skip and args.bootstrap_samples > 0:
         bootstrap_profile(args.bootstrap_samples, args.items, args.benchmarks, args.jobs)
+    if "end-to-end" not in args.skip:
+        end_to_end(args.benchmarks, args.items, args.bootstrap_samples, args.end_to_end_jobs)
 
 
 if __name__ == "__main__":

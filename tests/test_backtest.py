@@ -259,3 +259,53 @@ def test_two_stage_against_published_olmo_errors():
     page = render_markdown(result)
     assert "## Two-stage method against the published OLMo ladder errors" in page
     assert "Not available" not in page
+
+
+def test_auto_in_the_backtest_equals_auto_alone(sim, sim_case):
+    """The harness hands auto its own fits of the candidates; the forecast must be what auto gets by itself."""
+    from benchcast.auto import Auto
+
+    candidates = ("e2e-exp", "powerlaw", "sigmoid")
+    register_method("test-auto-fast")(type("FastAuto", (Auto,), {"__init__": _fast_auto_init}))
+    try:
+        result = run_backtest([sim_case], [*candidates, "test-auto-fast"])
+    finally:
+        registry._REGISTRY.pop("test-auto-fast", None)
+    in_backtest = next(r for r in result.records if r.method == "test-auto-fast")
+    data = sim.ladder.benchmark_ladder(sim.benchmark, sim.ladder_models)
+    alone = Auto(candidates=candidates).fit(data).forecast(sim.target_compute)
+    assert in_backtest.forecast == pytest.approx(alone.value, abs=1e-12)
+    assert in_backtest.labels["chosen_method"] == alone.details["chosen_method"]
+    assert in_backtest.reliable is alone.details["reliable"]
+
+
+def _fast_auto_init(self, **kwargs):
+    from benchcast.auto import Auto
+
+    Auto.__init__(self, candidates=("e2e-exp", "powerlaw", "sigmoid"), **kwargs)
+
+
+def test_default_forecaster_analysis_pairs_forecasts_and_splits_verdicts():
+    from benchcast.backtest.default import paired_with_auto, verdict_split
+    from benchcast.backtest.harness import BacktestRecord
+
+    def rec(method, benchmark, forecast, reliable=None, regime="scaling"):
+        return BacktestRecord(
+            "d", "c", "t", benchmark, method, 1.0, 0.5, forecast=forecast, reliable=reliable, labels={"regime": regime}
+        )
+
+    records = [
+        rec("auto", "a", 0.52, reliable=True),
+        rec("auto", "b", 0.70, reliable=False, regime="non-monotone"),
+        rec("x", "a", 0.60),
+        rec("x", "c", 0.50),
+    ]
+    (pair,) = paired_with_auto(records, ["auto", "x"])
+    assert (pair.common, pair.auto_error, pair.method_error, pair.auto_wins) == (1, pytest.approx(2.0), pytest.approx(10.0), True)
+    reliable, unreliable = verdict_split(records)
+    assert (reliable.count, reliable.mean_error) == (1, pytest.approx(2.0))
+    assert (unreliable.count, unreliable.mean_error, dict(unreliable.regimes)) == (
+        1,
+        pytest.approx(20.0),
+        {"non-monotone": 1},
+    )

@@ -353,3 +353,15 @@ def test_gadre_through_forecast_gets_the_target_size_from_its_card(gadre_data):
     assert result.details["tokens_per_param"] == pytest.approx(20.0)
     assert 1.0 - result.forecast == pytest.approx(0.4719, abs=0.003)
     assert 1.0 - result.truth == pytest.approx(0.4716, abs=1e-4)
+
+
+def test_gadre_loss_law_is_fitted_once_per_loss_data():
+    from benchcast.baselines.gadre import fit_loss_law
+
+    size = np.array([[1e8, 3e8, 1e9, 3e9, 1e8], [20.0, 20.0, 20.0, 20.0, 320.0]])
+    loss = np.array([3.9, 3.5, 3.2, 3.0, 3.6])
+    first = fit_loss_law(size, loss)
+    assert fit_loss_law(size.copy(), loss.copy()) is first
+    other = fit_loss_law(size, loss + 0.1)
+    assert other is not first
+    assert other.values != first.values

@@ -181,3 +181,28 @@ def test_anchor_enters_the_mapping(small_sim):
     with_anchor = COD().fit(bench).forecast(small_sim.target_compute)
     without = COD(use_anchors=False).fit(bench).forecast(small_sim.target_compute)
     assert len(with_anchor.details["mapping"]["points"]) == len(without.details["mapping"]["points"]) + 1
+
+
+def test_forecast_depends_on_compute_ratios_only(small_sim):
+    """With the default ladder-relative unit, the same ladder at 10^-8 times the FLOPs forecasts the same."""
+    bench = _bench(small_sim)
+    tiny = BenchmarkLadder(
+        bench.benchmark, bench.models, bench.compute * 1e-8, bench.pass_rates, bench.trials, bench.items
+    )
+    usual = COD().fit(bench).forecast(small_sim.target_compute)
+    scaled = COD().fit(tiny).forecast(small_sim.target_compute * 1e-8)
+    assert usual.value is not None
+    assert scaled.value == pytest.approx(usual.value, abs=1e-6)
+    assert scaled.details["class_counts"] == usual.details["class_counts"]
+    # the paper's fixed unit of 10^18 FLOPs puts the tiny ladder far outside the law's range: nothing scales
+    fixed = COD(compute_unit=1e18).fit(tiny).forecast(small_sim.target_compute * 1e-8)
+    assert fixed.value is None
+
+
+def test_classification_names_the_rule_that_failed():
+    units = LADDER_UNITS
+    accuracy = cod_law(units, a=0.6, b=0.3, c=0.5, g=0.0)
+    fit = fit_law(COD_LAW, units, accuracy)
+    kind, reason = classify(fit, accuracy, units)
+    assert kind == NON_EXTRAPOLATABLE
+    assert "a > 1" in reason and "negligible" not in reason

@@ -7,7 +7,7 @@ import pytest
 
 from benchcast.baselines.naive import LastModel
 from benchcast.cod.method import COD
-from benchcast.uncertainty import bootstrap, resample_ladder
+from benchcast.uncertainty import bootstrap, bootstrap_targets, resample_ladder
 
 
 @pytest.fixture()
@@ -45,3 +45,31 @@ def test_last_model_interval_reflects_item_noise(bench, small_sim):
     low, high = result.intervals["95"]
     assert low < bench.scores[-1] < high
     assert high - low < 0.1
+
+
+def test_warm_started_cod_refit_reuses_the_clusters_and_lands_near_a_cold_refit(bench, small_sim):
+    fitted = COD().fit(bench)
+    replicate = resample_ladder(bench, np.random.default_rng(5), items=True, trials=True, leave_out=0, min_models=3)
+    warm = COD().warm_start(fitted).fit(replicate)
+    cold = COD().fit(replicate)
+    assert warm.radius_ == fitted.radius_
+    assert all(any(np.array_equal(c, f) for f in fitted.centres_) for c in warm.centres_)
+    assert warm.predict(small_sim.target_compute) == pytest.approx(cold.predict(small_sim.target_compute), abs=0.02)
+
+
+def test_warm_start_follows_a_left_out_model(bench, small_sim):
+    fitted = COD().fit(bench)
+    replicate = bench.subset(range(1, bench.n_models))
+    warm = COD().warm_start(fitted).fit(replicate)
+    assert warm.centres_.shape[1] == replicate.n_models
+    assert warm.unit_ == fitted.unit_
+    assert warm.predict(small_sim.target_compute) is not None
+
+
+def test_several_targets_share_replicates(bench, small_sim):
+    computes = [small_sim.target_compute, small_sim.target_compute / 4]
+    fitted = COD().fit(bench)
+    both = bootstrap_targets(fitted, bench, [(c, {}) for c in computes], n_samples=5, seed=2)
+    for compute, result in zip(computes, both, strict=True):
+        alone = bootstrap(fitted, bench, compute, n_samples=5, seed=2)
+        assert np.array_equal(alone.samples, result.samples, equal_nan=True)

@@ -22,17 +22,20 @@ Nothing here is tuned per dataset; the constants are stated and fixed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Self
 
 import numpy as np
 
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.diagnostics import (
+    HOLDOUTS,
     NON_MONOTONE,
     PRE_EMERGENCE,
     TOO_FEW,
-    holdout_predictions,
+    Validation,
     regime,
+    validate,
     verdict,
 )
 from benchcast.methods import Method, MethodForecast, get_method, register_method
@@ -70,7 +73,17 @@ class Auto(Method):
     def applicable(self, ladder: BenchmarkLadder) -> str | None:
         return None if ladder.n_models >= 1 else "needs at least 1 ladder model"
 
-    def fit(self, ladder: BenchmarkLadder) -> Self:
+    def fit(
+        self,
+        ladder: BenchmarkLadder,
+        *,
+        fitted: Mapping[str, Method] | None = None,
+        validated: Mapping[str, Validation] | None = None,
+    ) -> Self:
+        """Validate and fit every candidate. ``fitted`` and ``validated`` may hold candidates already fitted on
+        this very ladder with their default settings, and their ``diagnostics.validate`` results (the backtest
+        computes both anyway); they are used instead of doing the same work again."""
+        fitted, validated = fitted or {}, validated or {}
         self.ladder_ = ladder
         self.regime_ = regime(ladder)
         self.methods_: dict[str, Method] = {}
@@ -78,9 +91,7 @@ class Auto(Method):
         self.holdout_: dict[str, float] = {}
         if self.regime_.name in (TOO_FEW, NON_MONOTONE, PRE_EMERGENCE):
             return self
-        # hold out the largest model, and the two largest where the ladder allows: a jump between the two
-        # largest models is the commonest way a trend fools a single hold-out
-        holdouts = [k for k in (1, 2) if ladder.n_models - k >= 2]
+        holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
         self.holdout_["last"] = _last_error(ladder, holdouts)
         self.last_error_: dict[str, float] = {}
         for name in self.candidates:
@@ -89,9 +100,10 @@ class Auto(Method):
             if reason:
                 self.declined_[name] = reason
                 continue
+            validation = validated[name] if name in validated else validate(method, ladder)
             errors, used = [], []
             for k in holdouts:
-                predicted = holdout_predictions(method, ladder, holdout=k)
+                predicted = validation.get(k)
                 if predicted is not None:
                     errors.extend(np.abs(predicted - ladder.scores[ladder.n_models - k :]))
                     used.append(k)
@@ -100,7 +112,7 @@ class Auto(Method):
                 continue
             self.holdout_[name] = float(np.mean(errors))
             self.last_error_[name] = _last_error(ladder, used)
-            self.methods_[name] = get_method(name).fit(ladder)
+            self.methods_[name] = fitted[name] if name in fitted else get_method(name).fit(ladder)
         self.holdout_gap_ = float(np.log(ladder.compute[-1] / ladder.compute[-1 - max(holdouts)]))
         return self
 

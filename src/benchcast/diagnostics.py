@@ -16,6 +16,7 @@ this ladder. ``verdict`` turns both into plain language.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,6 +100,42 @@ def holdout_predictions(
             return None
         out.append(value)
     return np.asarray(out)
+
+
+HOLDOUTS = (1, 2)
+"""Ladder-internal validation holds out the largest model, and the two largest where the ladder allows: a
+jump between the two largest models is the commonest way a trend fools a single hold-out."""
+
+Validation = dict[int, "np.ndarray | None"]
+"""Held-out count k -> the forecasts of the k largest ladder models from the models below (None: impossible)."""
+
+
+def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
+    """``holdout_predictions`` for every k of ``HOLDOUTS`` the ladder allows, each on a fresh copy of ``method``."""
+    return {
+        k: holdout_predictions(type(method)(**method.get_params()), ladder, holdout=k)
+        for k in HOLDOUTS
+        if ladder.n_models - k >= 2
+    }
+
+
+def validation_error(
+    ladder: BenchmarkLadder, validation: Validation, compute: float, max_ratio: float = 4.0
+) -> float | None:
+    """Root-mean-square error of the held-out forecasts, scaled up by how much farther (in log-compute) the
+    target lies beyond the largest ladder model than the held-out models lay beyond the rest (at most
+    ``max_ratio``); None when no hold-out was possible."""
+    errors, gaps = [], []
+    for k, predicted in validation.items():
+        if predicted is None:
+            continue
+        errors.extend(np.asarray(predicted) - ladder.scores[ladder.n_models - k :])
+        gaps.append(float(np.log(ladder.compute[-1] / ladder.compute[-1 - k])))
+    if not errors:
+        return None
+    gap = math.log(max(compute, ladder.compute[-1]) / ladder.compute[-1])
+    ratio = min(max_ratio, max(1.0, gap / max(max(gaps), 1e-9)))
+    return float(np.sqrt(np.mean(np.square(errors)))) * ratio
 
 
 def _finite(values: np.ndarray | None, position: int) -> float | None:

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 
-from benchcast.data.ladder import Ladder, Selection
+from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
+from benchcast.diagnostics import validate, validation_error
 from benchcast.errors import BenchcastError, MethodError
 from benchcast.methods import Method, MethodForecast, get_method
-from benchcast.uncertainty import bootstrap
+from benchcast.uncertainty import bootstrap, clone, widen
 
 
 @dataclass
@@ -104,47 +106,92 @@ def forecast_benchmark(
 
     With ``n_bootstrap`` > 0 the forecast gets bootstrap prediction intervals (``benchcast.uncertainty``).
     """
-    data = ladder.benchmark_ladder(benchmark, selection.ladder, selection.anchors)
-    rows = [
-        {"model": name, "compute": float(c), "score": float(s)}
-        for name, c, s in zip(data.models, data.compute, data.scores, strict=True)
-    ]
-    truth = ladder.measured(selection.target, benchmark) if selection.target else None
-    reason = method.applicable(data)
-    size = {}
-    if method.uses_target_size and selection.target:
-        card = ladder.cards[selection.target]
-        size = {"params": card.params, "tokens": card.tokens}
-    answer = (
-        MethodForecast(None, declined=reason) if reason else method.fit(data).forecast(selection.target_compute, **size)
-    )
-    if n_bootstrap > 0 and answer.value is not None and not method.own_intervals:
-        result = bootstrap(
-            method,
-            data,
-            selection.target_compute,
-            n_samples=n_bootstrap,
-            seed=seed,
-            n_jobs=n_jobs,
-            forecast_kwargs=size,
-            progress=None if progress is None else lambda done: progress(benchmark, done, n_bootstrap),
+    job = _Job.prepare(ladder, benchmark, method, selection)
+    method, answer = _fit_and_forecast(job)
+    return job.finish(method, answer, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
+
+
+@dataclass
+class _Job:
+    """One benchmark's forecast, split so that fits can run in worker processes: what a fit needs travels
+    (the benchmark's ``BenchmarkLadder``, not the whole results table), the answer is assembled at home."""
+
+    benchmark: str
+    method: Method
+    data: BenchmarkLadder
+    target: str | None
+    target_compute: float
+    truth: float | None
+    size: dict[str, float | None]
+
+    @classmethod
+    def prepare(cls, ladder: Ladder, benchmark: str, method: Method, selection: Selection) -> _Job:
+        size = {}
+        if method.uses_target_size and selection.target:
+            card = ladder.cards[selection.target]
+            size = {"params": card.params, "tokens": card.tokens}
+        return cls(
+            benchmark=benchmark,
+            method=method,
+            data=ladder.benchmark_ladder(benchmark, selection.ladder, selection.anchors),
+            target=selection.target,
+            target_compute=selection.target_compute,
+            truth=ladder.measured(selection.target, benchmark) if selection.target else None,
+            size=size,
         )
-        if result.intervals:
-            answer.interval = result.intervals
-        answer.details["bootstrap"] = result.to_dict()
-    return BenchmarkForecast(
-        benchmark=benchmark,
-        method=method.name,
-        forecast=answer.value,
-        target=selection.target,
-        target_compute=selection.target_compute,
-        ladder=rows,
-        truth=truth,
-        interval=dict(answer.interval),
-        warnings=list(answer.warnings),
-        declined=answer.declined,
-        details=answer.details,
-    )
+
+    def finish(
+        self,
+        method: Method,
+        answer: MethodForecast,
+        *,
+        n_bootstrap: int,
+        seed: int,
+        n_jobs: int,
+        progress: ProgressCallback | None,
+    ) -> BenchmarkForecast:
+        data = self.data
+        if n_bootstrap > 0 and answer.value is not None and not method.own_intervals:
+            result = bootstrap(
+                method,
+                data,
+                self.target_compute,
+                n_samples=n_bootstrap,
+                seed=seed,
+                n_jobs=n_jobs,
+                forecast_kwargs=self.size,
+                progress=None if progress is None else lambda done: progress(self.benchmark, done, n_bootstrap),
+            )
+            # the bootstrap sees sampling noise only; the method's error on held-out ladder models adds the
+            # error of the law itself (benchcast.uncertainty.widen)
+            error = validation_error(data, validate(method, data), self.target_compute)
+            answer.interval = widen(float(answer.value), result, error)
+            answer.details["bootstrap"] = {**result.to_dict(), "validation_error": error}
+        rows = [
+            {"model": name, "compute": float(c), "score": float(s)}
+            for name, c, s in zip(data.models, data.compute, data.scores, strict=True)
+        ]
+        return BenchmarkForecast(
+            benchmark=self.benchmark,
+            method=method.name,
+            forecast=answer.value,
+            target=self.target,
+            target_compute=self.target_compute,
+            ladder=rows,
+            truth=self.truth,
+            interval=dict(answer.interval),
+            warnings=list(answer.warnings),
+            declined=answer.declined,
+            details=answer.details,
+        )
+
+
+def _fit_and_forecast(job: _Job) -> tuple[Method, MethodForecast]:
+    method = job.method
+    reason = method.applicable(job.data)
+    if reason:
+        return method, MethodForecast(None, declined=reason)
+    return method, method.fit(job.data).forecast(job.target_compute, **job.size)
 
 
 def forecast(
@@ -182,10 +229,18 @@ def forecast(
     unknown = sorted(set(chosen) - set(ladder.benchmarks))
     if unknown:
         raise BenchcastError(f"unknown benchmark {unknown[0]!r}; known: {', '.join(ladder.benchmarks)}")
-    out = {}
+    jobs = []
     for benchmark in chosen:
-        instance = method if isinstance(method, Method) else get_method(method, **method_params)
-        out[benchmark] = forecast_benchmark(
-            ladder, benchmark, instance, selection, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
+        instance = clone(method) if isinstance(method, Method) else get_method(method, **method_params)
+        jobs.append(_Job.prepare(ladder, benchmark, instance, selection))
+    if n_jobs != 1 and len(jobs) > 1:
+        # benchmarks are independent: their fits run side by side; each bootstrap then spreads its replicates
+        fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_and_forecast)(job) for job in jobs)
+    else:
+        fitted = [_fit_and_forecast(job) for job in jobs]
+    out = {}
+    for job, (instance, answer) in zip(jobs, fitted, strict=True):
+        out[job.benchmark] = job.finish(
+            instance, answer, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
         )
     return Forecast(out, selection)

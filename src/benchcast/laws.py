@@ -19,7 +19,7 @@ from scipy.optimize import least_squares, leastsq
 def cod_law(compute: np.ndarray, a: float, b: float, c: float, g: float) -> np.ndarray:
     """COD's cluster law (Eq. 4): ``y = g + (1 - g) * exp(-a * C**-b - c)``.
 
-    ``g`` is the random-guess floor, ``a`` and ``b`` set how accuracy rises with compute ``C`` (in 10^18
+    ``g`` is the random-guess floor, ``a`` and ``b`` set how accuracy rises with compute ``C`` (in the paper 10^18
     FLOPs), and ``c`` sets the ceiling ``g + (1 - g) * exp(-c)``.
 
     Examples
@@ -90,12 +90,14 @@ def fit_law(
     starts: Sequence[Sequence[float]] | None = None,
     loss: str = "linear",
     max_nfev: int = 400,
+    refine: int | None = None,
 ) -> LawFit:
     """Fit ``law`` to points ``(x, y)`` by bounded least squares from several starts; keep the lowest cost.
 
     ``lower``/``upper`` override the law's bounds (e.g. to pin a parameter by giving equal bounds, which
     is handled by fixing it). ``weights`` multiply the residuals. ``loss`` is passed to ``least_squares``
-    (``"soft_l1"`` for a robust fit).
+    (``"soft_l1"`` for a robust fit). ``refine`` runs the optimiser from only that many starts, those whose
+    own squared error is lowest: a grid search first, then local refinement of its best points.
 
     A law with an analytic ``jacobian``, fitted with the plain squared loss inside finite bounds, is solved by
     MINPACK's Levenberg-Marquardt on sine-mapped parameters (``x = lo + (hi - lo)(sin t + 1)/2``, the bounds
@@ -111,6 +113,8 @@ def fit_law(
     free = ~fixed
     candidates = [tuple(s) for s in (starts if starts is not None else law.starts(x, y))]
     best: tuple[float, np.ndarray, str, bool] | None = None
+    if refine is not None and len(candidates) > refine:
+        candidates = _best_starts(law, x, y, w, candidates, lo, hi, refine)
 
     def full(theta: np.ndarray) -> np.ndarray:
         values = lo.copy()
@@ -181,6 +185,26 @@ def fit_law(
         message=str(message),
         residuals=residuals,
     )
+
+
+def _best_starts(
+    law: Law,
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    candidates: list[tuple[float, ...]],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    keep: int,
+) -> list[tuple[float, ...]]:
+    """The ``keep`` starts with the lowest weighted squared error (ties keep the given order)."""
+    costs = []
+    for start in candidates:
+        with np.errstate(all="ignore"):
+            residual = w * (law.function(x, *np.clip(np.asarray(start, dtype=float), lo, hi)) - y)
+        costs.append(float(np.sum(residual**2)) if np.all(np.isfinite(residual)) else np.inf)
+    order = np.argsort(np.asarray(costs), kind="stable")[:keep]
+    return [candidates[i] for i in sorted(order)]
 
 
 def _fit_mapped(

@@ -59,6 +59,13 @@ class Method(ABC):
     @abstractmethod
     def forecast(self, compute: float) -> MethodForecast: ...
 
+    def warm_start(self, fitted: Method) -> Self:
+        """Let the next ``fit`` start from ``fitted``: the same method already fitted on similar data (the full
+        ladder, for a bootstrap replicate). Methods that can use it take its solution as a first start and
+        skip work whose result it already holds; the others ignore it. Returns ``self``."""
+        self.warm_start_ = fitted
+        return self
+
     def predict(self, compute: float, **kwargs: Any) -> float | None:
         """Only the forecast value, for repeated refits (the bootstrap); override to skip costly diagnostics."""
         return self.forecast(compute, **kwargs).value

@@ -2,19 +2,25 @@
 
 Each replicate (1) resamples items with replacement, (2) redraws every pass rate's binomial trial noise
 (k* ~ Binomial(n, k/n); continuous scores are kept), and (3) leaves ``leave_out`` randomly chosen ladder models
-out when enough remain for the method. The method is refitted from scratch on the replicate — for COD the
-clusters too — and forecasts the same target compute. Percentile intervals of the replicates are the
-prediction intervals. Replicates are seeded from one ``SeedSequence``, so the result is the same for any
-number of workers.
+out when enough remain for the method. The method is refitted on the replicate — for COD the clusters too —
+and forecasts the same target compute. A refit starts from the full-data fit (``Method.warm_start``): the
+replicate's data are close to the full data, so its optimum is near the full-data optimum, and the cost of a
+refit falls from tens of starts to one. Percentile intervals of the
+replicates are the prediction intervals. Replicates are seeded from one ``SeedSequence``, so the result is the
+same for any number of workers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.methods import Method
@@ -66,21 +72,41 @@ def resample_ladder(
     return replicate
 
 
+def _replicates(
+    method: Method,
+    ladder: BenchmarkLadder,
+    targets: Sequence[tuple[float, dict]],
+    seeds: Sequence[np.random.SeedSequence],
+    options: dict,
+) -> list[list[float]]:
+    # one BLAS thread, as in a worker process: threaded products round differently, and a replicate must give
+    # the same numbers whatever the number of workers
+    with threadpool_limits(1, user_api="blas"):
+        return [_replicate(method, ladder, targets, seed, **options) for seed in seeds]
+
+
 def _replicate(
     method: Method,
     ladder: BenchmarkLadder,
-    compute: float,
+    targets: Sequence[tuple[float, dict]],
     seed: np.random.SeedSequence,
-    options: dict,
-    forecast_kwargs: dict,
-) -> float:
+    *,
+    warm: bool,
+    **options: object,
+) -> list[float]:
     rng = np.random.default_rng(seed)
     instance = clone(method)
+    if warm and hasattr(method, "declined_") and not method.declined_:
+        instance.warm_start(method)
     sample = resample_ladder(ladder, rng, min_models=_min_models(instance), **options)
     if instance.applicable(sample):
-        return np.nan
-    value = instance.fit(sample).predict(compute, **forecast_kwargs)
-    return np.nan if value is None else float(value)
+        return [np.nan] * len(targets)
+    instance.fit(sample)
+    out = []
+    for compute, kwargs in targets:
+        value = instance.predict(compute, **kwargs)
+        out.append(np.nan if value is None else float(value))
+    return out
 
 
 def _min_models(method: Method) -> int:
@@ -92,20 +118,11 @@ def bootstrap(
     ladder: BenchmarkLadder,
     compute: float,
     *,
-    n_samples: int = 200,
-    levels: Sequence[int] = DEFAULT_LEVELS,
-    items: bool = True,
-    trials: bool = True,
-    leave_out: int = 1,
-    seed: int = 0,
-    n_jobs: int = 1,
     forecast_kwargs: dict | None = None,
-    progress: Callable[[int], None] | None = None,
+    **options: Any,
 ) -> BootstrapResult:
-    """Bootstrap prediction intervals for ``method`` on ``ladder`` at ``compute`` FLOPs.
-
-    ``forecast_kwargs`` go to every ``forecast`` call (e.g. the target's size). ``progress`` is called with
-    the number of replicates finished, batch by batch.
+    """Bootstrap prediction intervals for ``method`` on ``ladder`` at ``compute`` FLOPs; ``forecast_kwargs`` go
+    to every forecast (e.g. the target's size), ``options`` to ``bootstrap_targets``.
 
     Examples
     --------
@@ -115,26 +132,57 @@ def bootstrap(
     >>> bench = sim.ladder.benchmark_ladder("sim", sim.ladder_models)
     >>> result = bootstrap(LastModel(), bench, sim.target_compute, n_samples=50, leave_out=0)
     >>> lo, hi = result.intervals["80"]
-    >>> lo < bench.scores[-1] < hi
+    >>> bool(lo < bench.scores[-1] < hi)
     True
+    """
+    return bootstrap_targets(method, ladder, [(compute, dict(forecast_kwargs or {}))], **options)[0]
+
+
+def bootstrap_targets(
+    method: Method,
+    ladder: BenchmarkLadder,
+    targets: Sequence[tuple[float, dict]],
+    *,
+    n_samples: int = 200,
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    items: bool = True,
+    trials: bool = True,
+    leave_out: int = 1,
+    seed: int = 0,
+    n_jobs: int = 1,
+    warm: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> list[BootstrapResult]:
+    """Bootstrap replicates for several targets ``(compute, forecast_kwargs)`` at once: each replicate is fitted
+    once and forecasts every target, so the targets of one ladder share one set of refits.
+
+    ``n_samples`` replicates (``items``, ``trials`` and ``leave_out`` say what each one redraws, see the module
+    docstring) run on ``n_jobs`` workers; ``progress`` is called with the number finished, batch by batch. With
+    ``warm`` a fitted ``method`` warm-starts every replicate (``Method.warm_start``).
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-    options = {"items": items, "trials": trials, "leave_out": leave_out}
-    extra = dict(forecast_kwargs or {})
+    options = {"items": items, "trials": trials, "leave_out": leave_out, "warm": warm}
     seeds = np.random.SeedSequence(seed).spawn(n_samples)
     batch = max(1, min(25, n_samples // max(1, 4 * n_jobs)))
-    samples: list[float] = []
-    runner = Parallel(n_jobs=n_jobs) if n_jobs != 1 else None
-    for start in range(0, n_samples, batch):
-        chunk = seeds[start : start + batch]
-        if runner is None:
-            samples.extend(_replicate(method, ladder, compute, s, options, extra) for s in chunk)
-        else:
-            samples.extend(runner(delayed(_replicate)(method, ladder, compute, s, options, extra) for s in chunk))
-        if progress is not None:
-            progress(len(samples))
-    values = np.asarray(samples, dtype=float)
+    chunks = [seeds[start : start + batch] for start in range(0, n_samples, batch)]
+    samples: list[list[float]] = []
+    if n_jobs == 1:
+        for chunk in chunks:
+            samples.extend(_replicates(method, ladder, targets, chunk, options))
+            if progress is not None:
+                progress(len(samples))
+    else:
+        runner = Parallel(n_jobs=n_jobs, return_as="generator")
+        for done in runner(delayed(_replicates)(method, ladder, targets, chunk, options) for chunk in chunks):
+            samples.extend(done)
+            if progress is not None:
+                progress(len(samples))
+    values = np.asarray(samples, dtype=float).reshape(n_samples, len(targets))
+    return [_result(values[:, i], levels) for i in range(len(targets))]
+
+
+def _result(values: np.ndarray, levels: Sequence[int]) -> BootstrapResult:
     finite = values[np.isfinite(values)]
     intervals = {}
     if finite.size >= 2:
@@ -143,3 +191,39 @@ def bootstrap(
             low, high = np.percentile(finite, [tail, 100 - tail])
             intervals[str(level)] = (float(low), float(high))
     return BootstrapResult(values, intervals, int(np.sum(~np.isfinite(values))))
+
+
+def widen(
+    value: float, result: BootstrapResult, error: float | None, levels: Sequence[int] = DEFAULT_LEVELS
+) -> dict[str, tuple[float, float]]:
+    """Intervals around the forecast ``value`` that add, in quadrature on each side, the bootstrap's spread
+    (sampling noise: items, trials, which models) and ``error``, the method's own extrapolation error measured
+    on held-out ladder models (``diagnostics.validation_error``).
+
+    A bootstrap alone only says how much the forecast moves when the data are redrawn; it cannot see that the
+    law itself extrapolates badly. Measured on the public backtest suite, bootstrap-only 80% intervals covered
+    the truth in 7-32% of forecasts per method; the ladder's own hold-out error is the evidence of that second
+    source.
+
+    Examples
+    --------
+    >>> result = BootstrapResult(np.array([0.48, 0.5, 0.52]), {}, 0)
+    >>> low, high = widen(0.5, result, 0.0)["80"]
+    >>> bool(0.48 < low < 0.5 < high < 0.52)
+    True
+    >>> low, high = widen(0.5, result, 0.1)["80"]
+    >>> bool(low < 0.4 and high > 0.6)
+    True
+    """
+    finite = result.samples[np.isfinite(result.samples)]
+    centre = float(np.median(finite)) if finite.size else value
+    spread = 0.0 if error is None or not np.isfinite(error) else float(error)
+    out = {}
+    for level in levels:
+        tail = (100 - level) / 2
+        low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size >= 2 else (centre, centre)
+        z = float(stats.norm.ppf(0.5 + level / 200))
+        below = math.hypot(centre - float(low), z * spread)
+        above = math.hypot(float(high) - centre, z * spread)
+        out[str(level)] = (max(0.0, value - below), min(1.0, value + above))
+    return out

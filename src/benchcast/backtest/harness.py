@@ -1,10 +1,10 @@
 """The backtest harness: hold out each target, fit every method on the ladder alone, score the forecast.
 
-The work is split into independent tasks, one per (case, benchmark, method): a task gets the benchmark's
-``BenchmarkLadder`` built from the case's ladder models only (targets never enter it), fits the method once and
+The work is split into independent tasks, one per (case, benchmark): a task gets the benchmark's
+``BenchmarkLadder`` built from the case's ladder models only (targets never enter it), fits each method once and
 forecasts every target of the case from that one fit - a fit sees only the ladder, so it is the same for every
-target. Tasks share nothing, so they run in any order and in parallel (joblib); the records are sorted at the
-end, so the result does not depend on ``n_jobs``.
+target. ``auto`` reuses the task's fits of its candidates. Tasks share nothing, so they run in any order and in
+parallel (joblib); the records are sorted at the end, so the result does not depend on ``n_jobs``.
 
 A method that declines (``Method.applicable`` or ``MethodForecast.declined``) yields a *skipped* record with
 its reason; a method that raises yields a *failed* record with the exception. Neither counts as an error.
@@ -21,11 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from benchcast.auto import Auto
 from benchcast.backtest.cases import BacktestCase
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.methods import MethodForecast, get_method, method_names
+from benchcast.diagnostics import Validation, validate, validation_error
+from benchcast.methods import Method, MethodForecast, get_method, method_names
+from benchcast.uncertainty import BootstrapResult, bootstrap_targets, widen
 
 FORECAST, SKIPPED, FAILED = "forecast", "skipped", "failed"
+AUTO = "auto"
 LEVELS = ("80", "95")
 
 
@@ -42,12 +46,12 @@ class Target:
 
 @dataclass(frozen=True)
 class BacktestTask:
-    """One unit of work: fit ``method`` on ``data`` (the ladder only) and forecast each target."""
+    """One unit of work: fit each of ``methods`` on ``data`` (the ladder only) and forecast each target."""
 
     dataset: str
     case: str
     benchmark: str
-    method: str
+    methods: tuple[str, ...]
     data: BenchmarkLadder
     targets: tuple[Target, ...]
     n_bootstrap: int = 0
@@ -56,7 +60,7 @@ class BacktestTask:
     @property
     def cost(self) -> float:
         """A rough size, to start the heaviest tasks first."""
-        return float(self.data.n_items * max(1, self.data.n_models))
+        return float(self.data.n_items * max(1, self.data.n_models) * len(self.methods))
 
 
 @dataclass
@@ -83,7 +87,11 @@ class BacktestRecord:
     extrapolation: float = math.nan
     fit_seconds: float = 0.0
     forecast_seconds: float = 0.0
+    interval_seconds: float = 0.0
+    """Bootstrap time for the method on this benchmark, shared by its targets' records like ``fit_seconds``."""
     diagnostics: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    reliable: bool | None = None
 
     @property
     def status(self) -> str:
@@ -149,7 +157,10 @@ class BacktestRecord:
             "extrapolation": self.extrapolation,
             "fit_seconds": self.fit_seconds,
             "forecast_seconds": self.forecast_seconds,
+            "interval_seconds": self.interval_seconds,
             "diagnostics": dict(self.diagnostics),
+            "labels": dict(self.labels),
+            "reliable": self.reliable,
         }
         return json_ready(out)
 
@@ -167,14 +178,26 @@ def json_ready(value: Any) -> Any:
 
 
 def _diagnostics(details: dict[str, Any]) -> dict[str, float]:
-    """The scalar numbers among a method's details (predictable share, cluster count, ...)."""
+    """The scalar numbers among a method's details (predictable share, cluster count, ...), and those one level
+    down, named ``outer.inner`` (e.g. ``auto``'s ``candidates.powerlaw`` and ``holdout_errors.powerlaw``)."""
     out = {}
     for key, value in details.items():
-        if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-            continue
-        if math.isfinite(float(value)):
+        if _number(value):
             out[str(key)] = float(value)
+        elif isinstance(value, dict):
+            out.update({f"{key}.{inner}": float(v) for inner, v in value.items() if _number(v)})
     return out
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return False
+    return math.isfinite(float(value))
+
+
+def _reliable(details: dict[str, Any]) -> bool | None:
+    value = details.get("reliable")
+    return value if isinstance(value, bool) else None
 
 
 def _trials_per_item(data: BenchmarkLadder) -> float | None:
@@ -183,14 +206,30 @@ def _trials_per_item(data: BenchmarkLadder) -> float | None:
 
 
 def run_task(task: BacktestTask) -> list[BacktestRecord]:
-    """Fit once, forecast every target; never raises (a failure becomes a ``failed`` record)."""
+    """Every method of the task, fitted once each; never raises (a failure becomes a ``failed`` record).
+
+    ``auto`` runs last and reuses the fits and ladder-internal validations the task has already made of its
+    candidates on the same ladder: they are what it would compute itself, so its forecast is unchanged and the
+    work is not done twice.
+    """
+    fitted: dict[str, Method] = {}
+    validated: dict[str, Validation] = {}
+    out = []
+    for name in sorted(task.methods, key=lambda name: name == AUTO):
+        out.extend(_run_method(name, task, fitted, validated))
+    return out
+
+
+def _run_method(
+    name: str, task: BacktestTask, fitted: dict[str, Method], validated: dict[str, Validation]
+) -> list[BacktestRecord]:
     data = task.data
     largest = float(np.max(data.compute)) if data.n_models else math.nan
     common = {
         "dataset": task.dataset,
         "case": task.case,
         "benchmark": task.benchmark,
-        "method": task.method,
+        "method": name,
         "n_ladder": data.n_models,
         "n_items": data.n_items,
         "trials_per_item": _trials_per_item(data),
@@ -210,19 +249,26 @@ def run_task(task: BacktestTask) -> list[BacktestRecord]:
 
     start = time.perf_counter()
     try:
-        method = get_method(task.method)
+        method = get_method(name)
         reason = method.applicable(data)
         if reason:
             return [record(t, declined=reason, fit_seconds=time.perf_counter() - start) for t in task.targets]
-        method.fit(data)
+        if isinstance(method, Auto):
+            method.fit(data, fitted=fitted, validated=validated)
+        else:
+            fitted[name] = method.fit(data)
     except Exception as error:  # a broken method must not stop the backtest; the record says what happened
         return [record(t, failed=_describe(error), fit_seconds=time.perf_counter() - start) for t in task.targets]
     fit_seconds = time.perf_counter() - start
+    bootstrapped = _bootstrap(method, task)
+    if not isinstance(method, Auto) and (bootstrapped is not None or AUTO in task.methods):
+        validated[name] = validate(method, data)
+    interval_seconds = time.perf_counter() - start - fit_seconds
     out = []
-    for target in task.targets:
+    for i, target in enumerate(task.targets):
         begin = time.perf_counter()
         try:
-            answer = _forecast(method, target, task)
+            answer = method.forecast(target.compute, **_size(method, target))
         except Exception as error:
             out.append(
                 record(
@@ -237,35 +283,41 @@ def run_task(task: BacktestTask) -> list[BacktestRecord]:
         if value is not None and not math.isfinite(float(value)):
             answer = MethodForecast(None, declined="the method returned a non-finite forecast")
             value = None
+        interval = answer.interval
+        if bootstrapped is not None and value is not None:
+            error = validation_error(data, validated[name], target.compute)
+            interval = widen(float(value), bootstrapped[i], error)
         out.append(
             record(
                 target,
                 forecast=None if value is None else float(value),
                 declined=answer.declined if value is None else None,
-                interval={str(k): (float(lo), float(hi)) for k, (lo, hi) in answer.interval.items()},
+                interval={str(k): (float(lo), float(hi)) for k, (lo, hi) in interval.items()},
                 warnings=list(answer.warnings),
                 diagnostics=_diagnostics(answer.details),
+                labels={k: v for k, v in answer.details.items() if isinstance(v, str)},
+                reliable=_reliable(answer.details),
                 fit_seconds=fit_seconds,
+                interval_seconds=interval_seconds,
                 forecast_seconds=time.perf_counter() - begin,
             )
         )
     return out
 
 
-def _forecast(method: Any, target: Target, task: BacktestTask) -> MethodForecast:
-    size = {}
+def _size(method: Method, target: Target) -> dict[str, float | None]:
     if getattr(method, "uses_target_size", False):
-        size = {"params": target.params, "tokens": target.tokens}
-    answer = method.forecast(target.compute, **size)
-    if task.n_bootstrap > 0 and answer.value is not None and not getattr(method, "own_intervals", False):
-        from benchcast.uncertainty import bootstrap
+        return {"params": target.params, "tokens": target.tokens}
+    return {}
 
-        result = bootstrap(
-            method, task.data, target.compute, n_samples=task.n_bootstrap, seed=task.seed, forecast_kwargs=size
-        )
-        if result.intervals:
-            answer.interval = dict(result.intervals)
-    return answer
+
+def _bootstrap(method: Method, task: BacktestTask) -> list[BootstrapResult] | None:
+    """Bootstrap replicates for every target from one set of refits, or None (no bootstrap asked for, or the
+    method gives its own intervals)."""
+    if task.n_bootstrap <= 0 or getattr(method, "own_intervals", False) or getattr(method, "declined_", None):
+        return None
+    targets = [(t.compute, _size(method, t)) for t in task.targets]
+    return bootstrap_targets(method, task.data, targets, n_samples=task.n_bootstrap, seed=task.seed)
 
 
 def _describe(error: BaseException) -> str:
@@ -277,7 +329,7 @@ def _describe(error: BaseException) -> str:
 def build_tasks(
     cases: Sequence[BacktestCase], methods: Sequence[str], *, n_bootstrap: int = 0, seed: int = 0
 ) -> list[BacktestTask]:
-    """Every (case, benchmark, method) task, with the benchmark ladders built from ladder models only."""
+    """Every (case, benchmark) task, with the benchmark ladders built from ladder models only."""
     tasks = []
     for case in cases:
         held_out = set(case.targets)
@@ -295,9 +347,8 @@ def build_tasks(
                 )
                 for name in case.targets
             )
-            tasks.extend(
-                BacktestTask(case.dataset, case.name, benchmark, method, data, targets, n_bootstrap, seed)
-                for method in methods
+            tasks.append(
+                BacktestTask(case.dataset, case.name, benchmark, tuple(methods), data, targets, n_bootstrap, seed)
             )
     return tasks
 
@@ -312,6 +363,7 @@ class BacktestResult:
     seconds: float
     n_jobs: int
     command: str | None = None
+    n_bootstrap: int = 0
 
     def frame(self):  # -> pandas.DataFrame
         """One row per record (intervals flattened to ``low80``/``high80``/...)."""
@@ -346,6 +398,10 @@ class BacktestResult:
                     "predictable_share": r.diagnostics.get("predictable_share"),
                     "fit_seconds": r.fit_seconds,
                     "forecast_seconds": r.forecast_seconds,
+                    "interval_seconds": r.interval_seconds,
+                    "chosen_method": r.labels.get("chosen_method"),
+                    "regime": r.labels.get("regime"),
+                    "reliable": r.reliable,
                     "warnings": " | ".join(r.warnings),
                 }
             )
@@ -423,4 +479,5 @@ def run_backtest(
         seconds=time.perf_counter() - start,
         n_jobs=n_jobs,
         command=command,
+        n_bootstrap=n_bootstrap,
     )

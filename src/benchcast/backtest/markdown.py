@@ -7,6 +7,7 @@ generated it and must not be edited by hand.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from benchcast.backtest.analysis import (
     profile,
     two_stage_vs_published,
 )
+from benchcast.backtest.default import AUTO, choices, paired_with_auto, verdict_split
 from benchcast.backtest.harness import FAILED, FORECAST, BacktestResult
 from benchcast.backtest.output import write_atomic
 from benchcast.backtest.published import (
@@ -28,6 +30,7 @@ from benchcast.backtest.published import (
     TWO_STAGE,
 )
 from benchcast.backtest.summary import ALL, datasets_of, skip_reasons, summarise
+from benchcast.methods import get_method
 
 
 def _n(value: float | None, digits: int = 2) -> str:
@@ -88,6 +91,7 @@ def render_markdown(result: BacktestResult, *, generated: dt.datetime | None = N
     lines += _cases_section(result)
     lines += _summary_section(result)
     lines += _interval_section(result)
+    lines += _default_section(result)
     lines += _cod_section(result)
     lines += _published_section(result)
     lines += _detail_section(result)
@@ -146,7 +150,8 @@ def _summary_section(result: BacktestResult) -> list[str]:
         "",
         "Absolute error in points over the forecasts each method made. Methods skip different benchmarks, so "
         "their means cover different forecasts; the COD section below compares methods on the forecasts both made. "
-        "Time: seconds of fitting and forecasting (one fit per case, benchmark and method), summed over workers.",
+        "Time: seconds of fitting, bootstrapping and forecasting (one fit per case, benchmark and method), summed "
+        "over workers; `auto`'s time excludes the full-ladder fits of its candidates, which it shares with them.",
         "",
         *_table(
             ["dataset", "method", "forecasts", "skipped", "failed", "mean", "median", "max", "time (s)"],
@@ -161,6 +166,15 @@ def _interval_section(result: BacktestResult) -> list[str]:
     overall = len(datasets_of(result.records)) > 1
     summaries = [s for s in summarise(result.records, result.methods, overall=overall) if s.with_interval]
     lines = ["## Prediction intervals", ""]
+    own = [m for m in result.methods if getattr(get_method(m), "own_intervals", False)]
+    if result.n_bootstrap:
+        lines += [
+            f"Methods with their own intervals ({', '.join(own) or 'none'}) report those; every other method's "
+            f"come from a bootstrap of {result.n_bootstrap} replicates per case and benchmark "
+            "(`benchcast.uncertainty`: items resampled, trial noise redrawn, one ladder model left out, each "
+            "refit warm-started from the full-ladder fit).",
+            "",
+        ]
     if not summaries:
         return [*lines, "No method filled prediction intervals in this run.", ""]
     rows = [
@@ -187,6 +201,107 @@ def _interval_section(result: BacktestResult) -> list[str]:
         ),
         "",
     ]
+
+
+def _default_section(result: BacktestResult) -> list[str]:
+    lines = ["## The default forecaster (`auto`)", ""]
+    if AUTO not in result.methods:
+        return [*lines, "`auto` was not among the methods of this run.", ""]
+    records = result.records
+    groups = [(ALL, records)] if len(datasets_of(records)) > 1 else []
+    groups += [(d, [r for r in records if r.dataset == d]) for d in datasets_of(records)]
+    rows = []
+    for dataset, chosen in groups:
+        for p in paired_with_auto(chosen, result.methods):
+            if not p.common:
+                continue
+            rows.append(
+                [
+                    "**all datasets**" if dataset == ALL else dataset,
+                    p.method,
+                    str(p.common),
+                    _n(p.auto_error),
+                    _n(p.method_error),
+                    "**auto**" if p.auto_wins else p.method,
+                ]
+            )
+    lines += [
+        "`auto` against every single method on the forecasts both made (paired mean absolute error, points).",
+        "",
+        *_table(
+            ["dataset", "method", "common forecasts", "auto", "method", "lower"],
+            rows,
+            ["l", "l", "r", "r", "r", "l"],
+        ),
+        "",
+    ]
+    losing = []
+    for dataset in datasets_of(records):
+        chosen = [r for r in records if r.dataset == dataset]
+        beaten = [p for p in paired_with_auto(chosen, result.methods) if p.common and not p.auto_wins]
+        if not beaten:
+            continue
+        regimes = verdict_split(chosen)
+        counts = sum((g.regimes for g in regimes), Counter())
+        listed = "; ".join(
+            f"{p.method} {_n(p.method_error)} vs auto {_n(p.auto_error)} over {p.common} (mean signed error: "
+            f"{p.method} {_n(p.method_bias)}, auto {_n(p.auto_bias)})"
+            for p in beaten
+        )
+        regime_text = ", ".join(f"{name} {count}" for name, count in counts.most_common())
+        losing.append(f"- **{dataset}**: {listed}. `auto`'s regimes there: {regime_text}.")
+    if losing:
+        lines += [
+            "Where a single method beat `auto` on the forecasts both made. A negative mean signed error means the "
+            "forecasts fell short of the truth. `auto` falls back to the last ladder score when the ladder is "
+            "non-monotone or pre-emergence and never moves faster per log-compute than the ladder's fastest rise, "
+            "so a target that jumps past anything the ladder showed is under-forecast; methods that extrapolate "
+            "more aggressively win there and lose where the jump does not come.",
+            "",
+            *losing,
+            "",
+        ]
+    split = verdict_split(records)
+    rows = [
+        [
+            "reliable" if g.reliable else "unreliable",
+            str(g.count),
+            _n(g.mean_error),
+            _n(g.median_error),
+            ", ".join(f"{name} {count}" for name, count in g.regimes.most_common()),
+        ]
+        for g in split
+    ]
+    reliable, unreliable = split
+    if reliable.count and unreliable.count:
+        informative = unreliable.mean_error > reliable.mean_error
+        finding = (
+            f"Forecasts marked unreliable missed by {_n(unreliable.mean_error)} points on average, those marked "
+            f"reliable by {_n(reliable.mean_error)}: the verdicts "
+            + ("carry information." if informative else "do **not** separate good forecasts from bad here.")
+        )
+    else:
+        finding = "Only one kind of verdict occurred, so this run cannot tell whether the verdicts carry information."
+    lines += [
+        '`auto`\'s own verdict on each forecast ("trend validated" = reliable) against the error it then made; '
+        "regimes as the diagnostics named them.",
+        "",
+        *_table(["verdict", "forecasts", "mean", "median", "regimes"], rows, ["l", "r", "r", "r", "l"]),
+        "",
+        finding,
+        "",
+    ]
+    rows = []
+    for dataset in datasets_of(records):
+        counts = choices([r for r in records if r.dataset == dataset])
+        rows.append([dataset, ", ".join(f"{name} {count}" for name, count in counts.most_common())])
+    lines += [
+        'What `auto` chose per dataset ("weighted": no candidate held half the weight).',
+        "",
+        *_table(["dataset", "chosen (forecasts)"], rows),
+        "",
+    ]
+    return lines
 
 
 def _profile_line(p) -> str:

@@ -36,6 +36,7 @@ def to_dict(result: BacktestResult) -> dict[str, Any]:
         "command": result.command,
         "seconds": result.seconds,
         "n_jobs": result.n_jobs,
+        "n_bootstrap": result.n_bootstrap,
         "methods": result.methods,
         "cases": result.cases,
         "summary": [s.to_dict() for s in summarise(result.records, result.methods)],

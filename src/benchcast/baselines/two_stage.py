@@ -20,7 +20,7 @@ import numpy as np
 
 from benchcast.baselines._common import LOSS_METRICS, Baseline, fit_failure, resolve_metric, size_reason, target_size
 from benchcast.data.ladder import FLOPS_UNIT, BenchmarkLadder
-from benchcast.laws import Law, LawFit, fit_law
+from benchcast.laws import Law, LawFit
 from benchcast.methods import MethodForecast, register_method
 
 STEP1_FORMS = ("flops", "nd")
@@ -178,11 +178,11 @@ class TwoStage(Baseline):
         if self.huber_delta is not None:
             # residuals scaled by 1/delta under a unit Huber loss = Huber with threshold delta on the residuals
             robust = {"loss": "huber", "weights": np.full(loss.size, 1.0 / self.huber_delta)}
-        self.step1_: LawFit = fit_law(law, x, np.log(loss), upper=upper, **robust)
+        self.step1_: LawFit = self._fit_law("step1_", law, x, np.log(loss), upper=upper, **robust)
         losses, scores = loss, ladder.scores
         if self.ideal_point is not None:
             losses, scores = np.append(losses, 0.0), np.append(scores, self.ideal_point)
-        self.step2_: LawFit = fit_law(LOSS_SIGMOID_LAW, losses, scores)
+        self.step2_: LawFit = self._fit_law("step2_", LOSS_SIGMOID_LAW, losses, scores)
         return fit_failure(self.step1_, "step-1 (loss)") or fit_failure(self.step2_, "step-2 (sigmoid)")
 
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast:

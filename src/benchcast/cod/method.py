@@ -3,7 +3,9 @@ forecast their accuracy at the target compute, and map it to the whole benchmark
 
 Every paper default is a named parameter (cod-method.md §0.1). Where the paper is silent:
 
-* compute is expressed in 10^18 FLOPs, the unit the a > 1 threshold was set in (§4.1);
+* the a > 1 threshold was set with compute in 10^18 FLOPs on ladders starting near 10^20 FLOPs (§4.1); the
+  default unit is 1/100 of the smallest ladder model's compute, the same on such a ladder and scale-free on
+  any other (``compute_unit``);
 * the cluster accuracy is the members' mean pass rate: benchcast's input carries pass rates, not a separate
   greedy score (§4.1 names this as the alternative reading);
 * the radius cap is sqrt(d)/10 for d ladder models (§2);
@@ -22,7 +24,8 @@ import numpy as np
 from benchcast.cod.itemmap import item_map
 from benchcast.cod.mapping import Mapping, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift, radius
-from benchcast.data.ladder import FLOPS_UNIT, BenchmarkLadder
+from benchcast.cod.seeded import reassign_clusters
+from benchcast.data.ladder import BenchmarkLadder
 from benchcast.laws import COD_LAW, LawFit, fit_law
 from benchcast.methods import Method, MethodForecast, register_method
 
@@ -31,6 +34,9 @@ NON_EXTRAPOLATABLE = "non-extrapolatable"
 NON_EMERGENT = "non-emergent"
 OUTLIER = "outlier"
 CLASSES = (EXTRAPOLATABLE, NON_EXTRAPOLATABLE, NON_EMERGENT, OUTLIER)
+LADDER_UNIT_DIVISOR = 100.0
+"""With ``compute_unit="ladder"`` the smallest ladder model sits at C = 100, as a 10^20-FLOP model does in the
+paper's unit of 10^18 FLOPs."""
 
 
 @dataclass
@@ -102,7 +108,11 @@ def classify(
             return NON_EXTRAPOLATABLE, "saturated: no growth left to extrapolate"
         if top - min(p["g"], float(np.min(accuracy))) < floor_margin:
             return NON_EMERGENT, "flat near its floor: not yet emerged"
-        return NON_EXTRAPOLATABLE, f"negligible growth (rise {100 * rise:.1f} points over the ladder)"
+        if rise < min_rise:
+            return NON_EXTRAPOLATABLE, f"negligible growth (rise {100 * rise:.1f} points over the ladder)"
+        if p["a"] <= a_min:
+            return NON_EXTRAPOLATABLE, f"fails the rise rule a > {a_min:g} (a = {p['a']:.3g})"
+        return NON_EXTRAPOLATABLE, f"fails the slope rule b > {b_min:g} (b = {p['b']:.3g})"
     return NON_EXTRAPOLATABLE, f"low ceiling (c = {p['c']:.3g})"
 
 
@@ -132,8 +142,12 @@ class COD(Method):
         Spline RMSE target T (paper: 0.005).
     min_models : int
         Fewer ladder models than this and COD declines (a 4-parameter law needs points).
-    compute_unit : float
-        FLOPs per unit of C in the law (paper: 10^18).
+    compute_unit : float or "ladder"
+        FLOPs per unit of C in the law. The paper uses 10^18 FLOPs, for ladders that start near 10^20 FLOPs;
+        its class rules (a > 1, b > 0.1) and the fit's bounds hold in that unit only. ``"ladder"`` (default)
+        takes 1/100 of the smallest ladder model's compute, which is the paper's unit on a ladder like the
+        paper's and puts any other ladder at the same place on the law: the forecast then depends on compute
+        ratios only, not on whether the models cost 10^10 or 10^24 FLOPs.
 
     Examples
     --------
@@ -161,7 +175,7 @@ class COD(Method):
         mapping: str = "spline",
         mapping_rmse: float = 0.005,
         min_models: int = 3,
-        compute_unit: float = FLOPS_UNIT,
+        compute_unit: float | str = "ladder",
         use_anchors: bool = True,
     ) -> None:
         self.quantile = quantile
@@ -188,6 +202,10 @@ class COD(Method):
             raise ValueError(f"centre must be 'mode' or 'mean', got {self.centre!r}")
         if not (self.floor in {"fit", "chance"} or isinstance(self.floor, int | float)):
             raise ValueError(f"floor must be 'fit', 'chance' or a number, got {self.floor!r}")
+        if not (
+            self.compute_unit == "ladder" or (isinstance(self.compute_unit, int | float) and self.compute_unit > 0)
+        ):
+            raise ValueError(f"compute_unit must be 'ladder' or a positive number of FLOPs, got {self.compute_unit!r}")
 
     def applicable(self, ladder: BenchmarkLadder) -> str | None:
         if ladder.n_models < self.min_models:
@@ -211,7 +229,10 @@ class COD(Method):
         if self.declined_:
             return self
         rates = ladder.pass_rates
-        units = ladder.compute / self.compute_unit
+        warm = self._warm_twin(ladder)
+        # a warm-started refit keeps its twin's unit, so that the twin's parameters are a start in the same unit
+        self.unit_ = self._unit(ladder) if warm is None else warm.unit_
+        units = ladder.compute / self.unit_
         d = ladder.n_models
         nonzero = rates.sum(axis=1) > 0
         self.item_class_ = np.full(ladder.n_items, OUTLIER, dtype=object)
@@ -219,14 +240,24 @@ class COD(Method):
         self.labels_ = np.full(ladder.n_items, -1, dtype=int)
         features = rates[nonzero]
         cap = math.sqrt(d) / 10 if self.radius_cap is None else self.radius_cap
-        self.radius_ = radius(features, quantile=self.quantile, cap=cap) if len(features) else cap
-        labels, centres = (
-            improved_mean_shift(
-                features, self.radius_, min_cluster_size=self.min_cluster_size, use_mode=self.centre == "mode"
+        if warm is not None:
+            # the twin's radius, rescaled for a left-out model: distances grow as the root of the dimension
+            self.radius_ = min(warm.radius_ * math.sqrt(d / warm.ladder_.n_models), cap)
+            kept_models = [warm.ladder_.models.index(name) for name in ladder.models]
+            warm_centres = warm.centres_[:, kept_models]
+        else:
+            self.radius_ = radius(features, quantile=self.quantile, cap=cap) if len(features) else cap
+        options = {"min_cluster_size": self.min_cluster_size, "use_mode": self.centre == "mode"}
+        if not len(features):
+            labels, centres = np.empty(0, dtype=int), np.empty((0, d))
+        elif warm is not None and len(warm_centres):
+            labels, twins = reassign_clusters(
+                features, self.radius_, warm_centres, min_cluster_size=self.min_cluster_size
             )
-            if len(features)
-            else (np.empty(0, dtype=int), np.empty((0, d)))
-        )
+            centres = warm_centres[twins]
+        else:
+            labels, centres = improved_mean_shift(features, self.radius_, **options)
+        self.centres_ = centres
         self.labels_[nonzero] = labels
         floor_bounds = self._floor_bounds(ladder)
         self.clusters_: list[Cluster] = []
@@ -237,7 +268,12 @@ class COD(Method):
             lower, upper = list(COD_LAW.lower), list(COD_LAW.upper)
             if floor_bounds is not None:
                 lower[3], upper[3] = floor_bounds
-            law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper)
+            if warm is not None:
+                # the same cluster's full-data fit is the start: the replicate's curve lies close to it
+                start = warm.clusters_[int(twins[cluster_id])].fit.values
+                law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper, starts=[start])
+            else:
+                law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper)
             kind, reason = classify(
                 law_fit, accuracy, units, a_min=self.a_min, b_min=self.b_min, c_max=self.c_max, min_rise=self.min_rise
             )
@@ -261,6 +297,21 @@ class COD(Method):
         )
         self._collect_warnings(ladder)
         return self
+
+    def _warm_twin(self, ladder: BenchmarkLadder) -> COD | None:
+        """The fitted COD given to ``warm_start``, with its centres on this ladder's models (a bootstrap
+        replicate may leave a model out), or None."""
+        twin = getattr(self, "warm_start_", None)
+        if not isinstance(twin, COD) or getattr(twin, "declined_", "unfitted") or not hasattr(twin, "centres_"):
+            return None
+        if not set(ladder.models) <= set(twin.ladder_.models):
+            return None
+        return twin
+
+    def _unit(self, ladder: BenchmarkLadder) -> float:
+        if self.compute_unit != "ladder":
+            return float(self.compute_unit)
+        return float(np.min(ladder.compute)) / LADDER_UNIT_DIVISOR
 
     def _collect_warnings(self, ladder: BenchmarkLadder) -> None:
         if ladder.n_models < 6:
@@ -294,7 +345,7 @@ class COD(Method):
     def predict(self, compute: float, **kwargs: object) -> float | None:
         if self.declined_:
             return None
-        return float(self.mapping_(self._subset_forecast(compute / self.compute_unit)))
+        return float(self.mapping_(self._subset_forecast(compute / self.unit_)))
 
     def forecast(self, compute: float) -> MethodForecast:
         """Forecast the full-benchmark score of a model trained with ``compute`` FLOPs."""
@@ -304,13 +355,14 @@ class COD(Method):
         warnings = list(self.warnings_)
         if compute <= float(np.max(ladder.compute)):
             warnings.append("target compute lies inside the ladder's range: this is interpolation")
-        units = compute / self.compute_unit
+        units = compute / self.unit_
         subset_forecast = self._subset_forecast(units)
         value = float(self.mapping_(subset_forecast))
         details = {
             "subset_forecast": subset_forecast,
             "predictable_share": self.predictable_share_,
             "radius": self.radius_,
+            "compute_unit": self.unit_,
             "n_clusters": len(self.clusters_),
             "n_outliers": int(np.sum(self.item_class_ == OUTLIER)),
             "n_all_zero": int(np.sum(ladder.pass_rates.sum(axis=1) == 0)),

@@ -139,7 +139,11 @@ def summary_html(bench: Mapping[str, Any]) -> str:
             bootstrap = details.get("bootstrap")
             source = ""
             if isinstance(bootstrap, Mapping) and isinstance(bootstrap.get("n_samples"), int):
-                source = f" (from {bootstrap['n_samples']} bootstrap replicates)"
+                source = f" (from {bootstrap['n_samples']} bootstrap replicates"
+                error = bootstrap.get("validation_error")
+                if isinstance(error, int | float):
+                    source += f" and a {100 * error:.1f}-point error on held-out ladder models"
+                source += ")"
             sentences.append("Intervals" + source + ": " + "; ".join(spans) + ".")
             outside = [level for level, lo, hi in levels if not lo - 1e-9 <= value <= hi + 1e-9]
             if outside:
