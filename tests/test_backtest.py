@@ -301,7 +301,12 @@ def test_default_forecaster_analysis_pairs_forecasts_and_splits_verdicts():
         rec("x", "c", 0.50),
     ]
     (pair,) = paired_with_auto(records, ["auto", "x"])
-    assert (pair.common, pair.auto_error, pair.method_error, pair.auto_wins) == (1, pytest.approx(2.0), pytest.approx(10.0), True)
+    assert (pair.common, pair.auto_error, pair.method_error, pair.auto_wins) == (
+        1,
+        pytest.approx(2.0),
+        pytest.approx(10.0),
+        True,
+    )
     reliable, unreliable = verdict_split(records)
     assert (reliable.count, reliable.mean_error) == (1, pytest.approx(2.0))
     assert (unreliable.count, unreliable.mean_error, dict(unreliable.regimes)) == (
