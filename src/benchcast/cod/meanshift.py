@@ -86,14 +86,14 @@ def _merge_positions(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return positions[first], inverse.reshape(-1)
 
 
-# ---- ball sums: a k-d tree to collect candidates, then per-seed bands (compiled with numba) ----
+# ---- ball sums: a k-d tree to collect candidates, then bands of shells (compiled with numba) ----
 #
-# A seed's ball barely changes from one step to the next, and pass-rate data are nearly low-dimensional
-# (points within 1.1 R of a seed are about 1.2 times those within R). So each seed keeps the points within
-# R + m of an anchor position a, sorted into shells by their distance to a. While the seed stays within e < m of
-# a, a point closer than R - e to a is inside its ball and one farther than R + e outside (triangle inequality):
-# those come as per-shell prefix sums, and only the band of shells around R is measured, exactly. The seed is
-# re-anchored (a new gather from the tree) when it has drifted more than m.
+# A slow seed's ball barely changes from one step to the next, and pass-rate data are nearly low-dimensional
+# (points within 1.1 R of a seed are about 1.2 times those within R). So the points within R + m of an anchor
+# position a are kept, sorted into shells by their distance to a. While a seed is within e < m of a, a point
+# closer than R - e to a is inside its ball and one farther than R + e outside (triangle inequality): those come
+# as per-shell prefix sums, and only the band of shells around R is measured, exactly. A new anchor (a gather
+# from the tree and a sort) is made where a seed has drifted more than m from the last one.
 
 # shells per side of R; the band of a step is the shells within e of R
 _SHELLS = 32
@@ -282,6 +282,11 @@ def _climb_seeds(
     qr = np.empty(d)
     anchor = np.empty(d)
     sums = np.empty(d + 1)
+    # the shells of the last anchor serve any seed, of any later step, that comes within its margin
+    anchored = False
+    margin = 0.0
+    inner = 0.0
+    scale = 1.0
     # positions already visited (on a 2^-40 grid, as seeds are merged): a seed reaching one follows the same path
     # from there, so it takes that path's end if the path stopped by the 1e-3 R rule within the seed's own steps
     visited = numba.typed.Dict.empty(key_type=numba.types.int64, value_type=numba.types.int64)
@@ -295,11 +300,7 @@ def _climb_seeds(
     for s in range(seeds.shape[0]):
         q[:] = seeds[s]
         total = 0.0
-        margin = 0.0
         moved = 0.0
-        anchored = False
-        inner = 0.0
-        scale = 1.0
         for step in range(max_iter + 1):
             code = 0
             for j in range(d):
@@ -330,7 +331,6 @@ def _climb_seeds(
             last_step[s] = step
             if step == 0 or moved > _DIRECT * bandwidth:
                 # a fast seed would need a new anchor at every step: sum its ball straight from the tree
-                anchored = False
                 _rotate(q, rotation, centre, qr)
                 sums[:] = 0.0
                 for node in leaves[: _near_leaves(qr, bandwidth + slack, leaf, lo, hi, stack, leaves)]:
