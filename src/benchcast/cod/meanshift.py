@@ -102,7 +102,8 @@ _MARGIN_STEPS = 16.0
 # bounds on m, as fractions of R
 _MARGIN_MIN = 0.01
 _MARGIN_MAX = 0.3
-# a seed that moved more than this (times R) in its last step is summed straight from the tree, not anchored
+# a seed that moved more than this (times R) in its last step, and is not within the last anchor's margin, is
+# summed straight from the tree
 _DIRECT = 0.05
 # band slots measured and summed at a time (in cache between the two)
 _CHUNK = 256
@@ -280,10 +281,10 @@ def _climb_seeds(
     prefix = np.zeros((n_shells + 1, d + 1))
     q = np.empty(d)
     qr = np.empty(d)
-    anchor = np.empty(d)
     sums = np.empty(d + 1)
     # the shells of the last anchor serve any seed, of any later step, that comes within its margin
     anchored = False
+    anchor = np.zeros(d)
     margin = 0.0
     inner = 0.0
     scale = 1.0
@@ -329,20 +330,21 @@ def _climb_seeds(
                     converged[s] = True
                     break
             last_step[s] = step
-            if step == 0 or moved > _DIRECT * bandwidth:
-                # a fast seed would need a new anchor at every step: sum its ball straight from the tree
+            drift = 0.0
+            for j in range(d):
+                drift += (q[j] - anchor[j]) ** 2
+            drift = np.sqrt(drift)
+            covered = anchored and drift + slack <= margin
+            if not covered and (step == 0 or moved > _DIRECT * bandwidth):
+                # away from the last anchor, a fast seed would need a new one at every step: sum its ball straight
+                # from the tree
                 _rotate(q, rotation, centre, qr)
                 sums[:] = 0.0
                 for node in leaves[: _near_leaves(qr, bandwidth + slack, leaf, lo, hi, stack, leaves)]:
                     dist = _distances(q, coords, starts[node], ends[node], buf)
                     _add_inside(dist, r2, coords, weights, starts[node], sums)
             else:
-                drift = 0.0
-                if anchored:
-                    for j in range(d):
-                        drift += (q[j] - anchor[j]) ** 2
-                    drift = np.sqrt(drift)
-                if not anchored or drift + slack > margin:
+                if not covered:
                     margin = min(max(_MARGIN_STEPS * moved, _MARGIN_MIN * bandwidth), _MARGIN_MAX * bandwidth)
                     anchored = True
                     anchor[:] = q
