@@ -50,15 +50,17 @@ def test_saturating_ladder():
     assert abs(result.value - sim.truth) < 0.03
 
 
-def test_non_monotone_ladder_forecasts_last_with_a_warning_verdict():
+def test_non_monotone_ladder_is_validated_but_never_called_reliable():
     bench, sim = ladder_and_truth(emergence=(2.0, 5.0), flat_share=0.0)
     rates = bench.pass_rates.copy()
     rates[:, -1] = rates[:, -3]  # a bad final checkpoint: the largest model scores like a much smaller one
     broken = bench.with_pass_rates(rates)
     assert regime(broken).name == NON_MONOTONE
     result = Auto(candidates=FAST).fit(broken).forecast(sim.target_compute)
-    assert result.value == pytest.approx(broken.scores[-1])
+    # the trends overshoot the broken largest model on the hold-out, so "last" keeps most of the weight
+    assert result.details["weights"]["last"] >= 0.5
     assert "no reliable trend" in result.details["verdict"]
+    assert result.details["reliable"] is False
     assert inside(result, broken.scores[-2], "80")
 
 

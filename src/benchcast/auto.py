@@ -6,7 +6,10 @@ trend methods where the ladder supports them and falls back towards the last sco
 
 1. The regime (``benchcast.diagnostics``) decides first. With fewer than 3 models nothing can be validated:
    the forecast is a damped trend, last + ½·slope·Δlog C (a half step of the last observed slope). A
-   non-monotone or pre-emergence ladder gives the last model's score: its trend is noise or not yet there.
+   pre-emergence ladder gives the last model's score: its trend is not there yet. A non-monotone ladder (the
+   largest model below an earlier one) goes through the validation below like any other - a dip at the top
+   is as often a noisy run as a turn of the trend, and the held-out models decide - but its verdict stays
+   "no reliable trend".
 2. Otherwise every candidate forecasts the largest ladder model (and, with 5 or more models, the two largest)
    from the models below, and so does "last". Each candidate gets weight 1 / (error² + noise²); methods that
    missed by more than "last" did get no weight. The forecast is the weighted mean of the candidates' full-ladder
@@ -89,7 +92,7 @@ class Auto(Method):
         self.methods_: dict[str, Method] = {}
         self.declined_: dict[str, str] = {}
         self.holdout_: dict[str, float] = {}
-        if self.regime_.name in (TOO_FEW, NON_MONOTONE, PRE_EMERGENCE):
+        if self.regime_.name in (TOO_FEW, PRE_EMERGENCE):
             return self
         holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
         self.holdout_["last"] = _last_error(ladder, holdouts)
@@ -132,7 +135,7 @@ class Auto(Method):
                 spread = max(spread, abs(value - last))
             details["chosen_method"] = "damped trend" if ladder.n_models == 2 else "last"
             return self._answer(value, spread, details, None, None)
-        if found.name in (NON_MONOTONE, PRE_EMERGENCE):
+        if found.name == PRE_EMERGENCE:
             details["chosen_method"] = "last"
             spread = max(spread, float(np.ptp(ladder.scores[-3:])))
             return self._answer(last, spread, details, None, None)
@@ -162,6 +165,9 @@ class Auto(Method):
         spread_between = math.sqrt(sum(weights[n] * (forecasts[n] - value) ** 2 for n in weights) / total)
         ratio = min(self.max_gap_ratio, max(1.0, gap / max(self.holdout_gap_, 1e-9)))
         spread = math.sqrt((weighted_error * ratio) ** 2 + spread_between**2 + found.noise**2)
+        if found.name == NON_MONOTONE:
+            # the dip itself is the uncertainty: the top of the ladder does not say which of its scores holds
+            spread = max(spread, float(np.ptp(ladder.scores[-3:])))
         if "cod" in self.methods_ and "cod" in forecasts:
             # COD's own diagnostics (clusters, mapping) travel with the forecast for reports
             details["cod"] = self.methods_["cod"].forecast(compute).details

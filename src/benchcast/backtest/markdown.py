@@ -249,14 +249,20 @@ def _default_section(result: BacktestResult) -> list[str]:
             for p in beaten
         )
         regime_text = ", ".join(f"{name} {count}" for name, count in counts.most_common())
-        losing.append(f"- **{dataset}**: {listed}. `auto`'s regimes there: {regime_text}.")
+        bias = beaten[0].auto_bias
+        direction = (
+            "`auto` fell short of the targets: it never moves faster per log-compute than the ladder's fastest "
+            "rise and keeps the last score on pre-emergence ladders, so a target that jumps past anything the "
+            "ladder showed is under-forecast"
+            if bias < 0
+            else "`auto` overshot the targets: the trend it validated on the ladder did not hold at the target "
+            "(a target that scores below the ladder's trend, or below a smaller model)"
+        )
+        losing.append(f"- **{dataset}**: {listed}. {direction}. `auto`'s regimes there: {regime_text}.")
     if losing:
         lines += [
-            "Where a single method beat `auto` on the forecasts both made. A negative mean signed error means the "
-            "forecasts fell short of the truth. `auto` falls back to the last ladder score when the ladder is "
-            "non-monotone or pre-emergence and never moves faster per log-compute than the ladder's fastest rise, "
-            "so a target that jumps past anything the ladder showed is under-forecast; methods that extrapolate "
-            "more aggressively win there and lose where the jump does not come.",
+            "Where a single method beat `auto` on the forecasts both made, with the mean signed error (forecast "
+            "minus truth, points; negative: short of the truth).",
             "",
             *losing,
             "",

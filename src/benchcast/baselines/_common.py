@@ -32,6 +32,9 @@ LOSS_METRICS = ("bpb", "task_loss", "loss")
 """Default search order for an intermediate loss: task bits-per-byte, task NLL, then a model-level loss."""
 
 INTERVAL_LEVELS = (80, 95)
+WARM_MAX_NFEV = 60
+"""Evaluation budget of a warm-started refit: it starts next to its optimum, and a replicate that needs more
+is one of many in a bootstrap, not a forecast."""
 
 
 class Baseline(Method):
@@ -73,7 +76,7 @@ class Baseline(Method):
         the only start (a bootstrap replicate's optimum lies next to the full data's)."""
         previous = getattr(getattr(self, "warm_start_", None), attribute, None)
         if isinstance(previous, LawFit) and previous.law is law and all(math.isfinite(v) for v in previous.values):
-            options = {**options, "starts": [previous.values]}
+            options = {**options, "starts": [previous.values], "max_nfev": WARM_MAX_NFEV}
         return fit_law(law, x, y, **options)
 
     @abstractmethod
