@@ -16,7 +16,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
-from benchcast.diagnostics import validate, validation_error
+from benchcast.diagnostics import Validation, validate, validation_error
 from benchcast.errors import BenchcastError, MethodError
 from benchcast.methods import Method, MethodForecast, get_method
 from benchcast.uncertainty import bootstrap, clone, widen
@@ -107,8 +107,8 @@ def forecast_benchmark(
     With ``n_bootstrap`` > 0 the forecast gets bootstrap prediction intervals (``benchcast.uncertainty``).
     """
     job = _Job.prepare(ladder, benchmark, method, selection)
-    method, answer = _fit_and_forecast(job)
-    return job.finish(method, answer, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
+    method, answer, validation = _fit_and_forecast(job, validating=n_bootstrap > 0)
+    return job.finish(method, answer, validation, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress)
 
 
 @dataclass
@@ -144,6 +144,7 @@ class _Job:
         self,
         method: Method,
         answer: MethodForecast,
+        validation: Validation | None,
         *,
         n_bootstrap: int,
         seed: int,
@@ -164,7 +165,7 @@ class _Job:
             )
             # the bootstrap sees sampling noise only; the method's error on held-out ladder models adds the
             # error of the law itself (benchcast.uncertainty.widen)
-            error = validation_error(data, validate(method, data), self.target_compute)
+            error = None if validation is None else validation_error(data, validation, self.target_compute)
             answer.interval = widen(float(answer.value), result, error)
             answer.details["bootstrap"] = {**result.to_dict(), "validation_error": error}
         rows = [
@@ -186,12 +187,16 @@ class _Job:
         )
 
 
-def _fit_and_forecast(job: _Job) -> tuple[Method, MethodForecast]:
+def _fit_and_forecast(job: _Job, *, validating: bool) -> tuple[Method, MethodForecast, Validation | None]:
+    """Fit and forecast; with ``validating``, also the method's hold-out validation that its bootstrap
+    interval needs (it costs two more fits, so it runs here, where benchmarks run side by side)."""
     method = job.method
     reason = method.applicable(job.data)
     if reason:
-        return method, MethodForecast(None, declined=reason)
-    return method, method.fit(job.data).forecast(job.target_compute, **job.size)
+        return method, MethodForecast(None, declined=reason), None
+    answer = method.fit(job.data).forecast(job.target_compute, **job.size)
+    needed = validating and answer.value is not None and not method.own_intervals
+    return method, answer, validate(method, job.data) if needed else None
 
 
 def forecast(
@@ -235,12 +240,13 @@ def forecast(
         jobs.append(_Job.prepare(ladder, benchmark, instance, selection))
     if n_jobs != 1 and len(jobs) > 1:
         # benchmarks are independent: their fits run side by side; each bootstrap then spreads its replicates
-        fitted = Parallel(n_jobs=n_jobs)(delayed(_fit_and_forecast)(job) for job in jobs)
+        run = delayed(_fit_and_forecast)
+        fitted = Parallel(n_jobs=n_jobs)(run(job, validating=n_bootstrap > 0) for job in jobs)
     else:
-        fitted = [_fit_and_forecast(job) for job in jobs]
+        fitted = [_fit_and_forecast(job, validating=n_bootstrap > 0) for job in jobs]
     out = {}
-    for job, (instance, answer) in zip(jobs, fitted, strict=True):
+    for job, (instance, answer, validation) in zip(jobs, fitted, strict=True):
         out[job.benchmark] = job.finish(
-            instance, answer, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
+            instance, answer, validation, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
         )
     return Forecast(out, selection)
