@@ -73,3 +73,17 @@ def test_several_targets_share_replicates(bench, small_sim):
     for compute, result in zip(computes, both, strict=True):
         alone = bootstrap(fitted, bench, compute, n_samples=5, seed=2)
         assert np.array_equal(alone.samples, result.samples, equal_nan=True)
+
+
+def test_interval_error_is_the_hold_out_error_or_else_the_whole_move(bench, small_sim):
+    from benchcast.diagnostics import extrapolation_error, validate, validation_error
+
+    value = float(bench.scores[-1]) + 0.2
+    assert extrapolation_error(bench, {}, small_sim.target_compute, value) == pytest.approx(0.2)
+    validation = validate(LastModel(), bench)
+    measured = validation_error(bench, validation, small_sim.target_compute)
+    assert measured is not None and measured > 0
+    assert extrapolation_error(bench, validation, small_sim.target_compute, value) == measured
+    # farther targets carry more of it, up to four times the held-out gap
+    assert validation_error(bench, validation, small_sim.target_compute * 1e6) <= 4 * measured + 1e-12
+    assert validation_error(bench, validation, small_sim.target_compute * 1e6) > measured

@@ -138,6 +138,14 @@ def validation_error(
     return float(np.sqrt(np.mean(np.square(errors)))) * ratio
 
 
+def extrapolation_error(ladder: BenchmarkLadder, validation: Validation, compute: float, value: float) -> float:
+    """The error an interval around the forecast ``value`` should carry beyond sampling noise: the hold-out
+    ``validation_error`` where the method could be validated, else the whole move from the largest ladder
+    model's score to the forecast - an extrapolation nothing on the ladder has checked."""
+    error = validation_error(ladder, validation, compute)
+    return abs(float(value) - float(ladder.scores[-1])) if error is None else error
+
+
 def _finite(values: np.ndarray | None, position: int) -> float | None:
     if values is None or not np.isfinite(values[position]):
         return None

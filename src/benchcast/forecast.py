@@ -16,7 +16,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
-from benchcast.diagnostics import Validation, validate, validation_error
+from benchcast.diagnostics import Validation, extrapolation_error, validate
 from benchcast.errors import BenchcastError, MethodError
 from benchcast.methods import Method, MethodForecast, get_method
 from benchcast.uncertainty import bootstrap, clone, widen
@@ -165,7 +165,7 @@ class _Job:
             )
             # the bootstrap sees sampling noise only; the method's error on held-out ladder models adds the
             # error of the law itself (benchcast.uncertainty.widen)
-            error = None if validation is None else validation_error(data, validation, self.target_compute)
+            error = extrapolation_error(data, validation or {}, self.target_compute, float(answer.value))
             answer.interval = widen(float(answer.value), result, error)
             answer.details["bootstrap"] = {**result.to_dict(), "validation_error": error}
         rows = [

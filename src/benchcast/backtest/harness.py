@@ -24,7 +24,7 @@ import numpy as np
 from benchcast.auto import Auto
 from benchcast.backtest.cases import BacktestCase
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.diagnostics import Validation, validate, validation_error
+from benchcast.diagnostics import Validation, extrapolation_error, validate
 from benchcast.methods import Method, MethodForecast, get_method, method_names
 from benchcast.uncertainty import BootstrapResult, bootstrap_targets, widen
 
@@ -285,7 +285,7 @@ def _run_method(
             value = None
         interval = answer.interval
         if bootstrapped is not None and value is not None:
-            error = validation_error(data, validated[name], target.compute)
+            error = extrapolation_error(data, validated[name], target.compute, float(value))
             interval = widen(float(value), bootstrapped[i], error)
         out.append(
             record(
