@@ -27,7 +27,9 @@ def test_resample_keeps_shape_and_trial_grid(bench):
 def test_bootstrap_is_seeded_and_worker_independent(bench, small_sim):
     one = bootstrap(COD(), bench, small_sim.target_compute, n_samples=6, seed=3, n_jobs=1)
     two = bootstrap(COD(), bench, small_sim.target_compute, n_samples=6, seed=3, n_jobs=2)
-    assert np.array_equal(one.samples, two.samples, equal_nan=True)
+    # the same replicates on other workers; NumPy's vectorised sums may round differently with the memory
+    # alignment of an array, which differs between processes, and a law fit can carry that last bit to ~1e-10
+    np.testing.assert_allclose(one.samples, two.samples, rtol=0, atol=1e-8)
     other = bootstrap(COD(), bench, small_sim.target_compute, n_samples=6, seed=4, n_jobs=1)
     assert not np.array_equal(one.samples, other.samples, equal_nan=True)
 
