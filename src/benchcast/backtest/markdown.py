@@ -172,7 +172,9 @@ def _interval_section(result: BacktestResult) -> list[str]:
             f"Methods with their own intervals ({', '.join(own) or 'none'}) report those; every other method's "
             f"come from a bootstrap of {result.n_bootstrap} replicates per case and benchmark "
             "(`benchcast.uncertainty`: items resampled, trial noise redrawn, one ladder model left out, each "
-            "refit warm-started from the full-ladder fit).",
+            "refit warm-started from the full-ladder fit), widened by the method's own error on held-out ladder "
+            "models, or by its whole move beyond the last ladder score where it could not be validated "
+            "(`benchcast.uncertainty.widen`).",
             "",
         ]
     if not summaries:
