@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.methods import Method
+from benchcast.methods import Method, clone
 
 TOO_FEW = "too few models"
 NON_MONOTONE = "non-monotone"
@@ -112,11 +112,7 @@ Validation = dict[int, "np.ndarray | None"]
 
 def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     """``holdout_predictions`` for every k of ``HOLDOUTS`` the ladder allows, each on a fresh copy of ``method``."""
-    return {
-        k: holdout_predictions(type(method)(**method.get_params()), ladder, holdout=k)
-        for k in HOLDOUTS
-        if ladder.n_models - k >= 2
-    }
+    return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
 
 
 def validation_error(

@@ -18,8 +18,8 @@ from joblib import Parallel, delayed
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
 from benchcast.diagnostics import Validation, extrapolation_error, validate
 from benchcast.errors import BenchcastError, MethodError
-from benchcast.methods import Method, MethodForecast, get_method
-from benchcast.uncertainty import bootstrap, clone, widen
+from benchcast.methods import Method, MethodForecast, clone, get_method
+from benchcast.uncertainty import bootstrap, widen
 
 
 @dataclass

@@ -71,6 +71,11 @@ class Method(ABC):
         return self.forecast(compute, **kwargs).value
 
 
+def clone(method: Method) -> Method:
+    """A fresh, unfitted copy of ``method`` with the same settings."""
+    return type(method)(**method.get_params())
+
+
 def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
     """Class decorator: make a method available by ``name`` (CLI ``--method``, backtests)."""
 

@@ -23,7 +23,7 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.methods import Method
+from benchcast.methods import Method, clone
 
 DEFAULT_LEVELS = (80, 95)
 
@@ -43,11 +43,6 @@ class BootstrapResult:
             "declined": int(self.declined),
             "std": float(np.std(finite)) if finite.size else None,
         }
-
-
-def clone(method: Method) -> Method:
-    """A fresh, unfitted copy of ``method`` with the same settings."""
-    return type(method)(**method.get_params())
 
 
 def resample_ladder(
