@@ -33,10 +33,12 @@ import numpy as np
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.diagnostics import (
     HOLDOUTS,
+    MAX_DISTANCE_RATIO,
     NON_MONOTONE,
     PRE_EMERGENCE,
     TOO_FEW,
     Validation,
+    distance_ratio,
     regime,
     validate,
     verdict,
@@ -67,7 +69,10 @@ class Auto(Method):
     own_intervals = True
 
     def __init__(
-        self, candidates: tuple[str, ...] = DEFAULT_CANDIDATES, damping: float = 0.5, max_gap_ratio: float = 4.0
+        self,
+        candidates: tuple[str, ...] = DEFAULT_CANDIDATES,
+        damping: float = 0.5,
+        max_gap_ratio: float = MAX_DISTANCE_RATIO,
     ) -> None:
         self.candidates = tuple(candidates)
         self.damping = damping
@@ -116,7 +121,7 @@ class Auto(Method):
             self.holdout_[name] = float(np.mean(errors))
             self.last_error_[name] = _last_error(ladder, used)
             self.methods_[name] = fitted[name] if name in fitted else get_method(name).fit(ladder)
-        self.holdout_gap_ = float(np.log(ladder.compute[-1] / ladder.compute[-1 - max(holdouts)]))
+        self.holdouts_ = holdouts
         return self
 
     def _last(self) -> float:
@@ -163,7 +168,7 @@ class Auto(Method):
         value = sum(weights[n] * forecasts[n] for n in weights) / total
         weighted_error = math.sqrt(sum(weights[n] * self.holdout_[n] ** 2 for n in weights) / total)
         spread_between = math.sqrt(sum(weights[n] * (forecasts[n] - value) ** 2 for n in weights) / total)
-        ratio = min(self.max_gap_ratio, max(1.0, gap / max(self.holdout_gap_, 1e-9)))
+        ratio = distance_ratio(ladder, compute, max(self.holdouts_), self.max_gap_ratio)
         spread = math.sqrt((weighted_error * ratio) ** 2 + spread_between**2 + found.noise**2)
         if found.name == NON_MONOTONE:
             # the dip itself is the uncertainty: the top of the ladder does not say which of its scores holds

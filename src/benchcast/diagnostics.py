@@ -115,23 +115,34 @@ def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
 
 
+MAX_DISTANCE_RATIO = 4.0
+"""Cap on how much a hold-out error is scaled up for a target farther out than the held-out models."""
+
+
+def distance_ratio(
+    ladder: BenchmarkLadder, compute: float, holdout: int, max_ratio: float = MAX_DISTANCE_RATIO
+) -> float:
+    """How much farther (in log-compute) ``compute`` lies beyond the largest ladder model than the ``holdout``
+    largest models lay beyond the rest, between 1 and ``max_ratio``: the factor a hold-out error grows by."""
+    gap = math.log(max(compute, ladder.compute[-1]) / ladder.compute[-1])
+    held = float(np.log(ladder.compute[-1] / ladder.compute[-1 - holdout]))
+    return min(max_ratio, max(1.0, gap / max(held, 1e-9)))
+
+
 def validation_error(
-    ladder: BenchmarkLadder, validation: Validation, compute: float, max_ratio: float = 4.0
+    ladder: BenchmarkLadder, validation: Validation, compute: float, max_ratio: float = MAX_DISTANCE_RATIO
 ) -> float | None:
-    """Root-mean-square error of the held-out forecasts, scaled up by how much farther (in log-compute) the
-    target lies beyond the largest ladder model than the held-out models lay beyond the rest (at most
-    ``max_ratio``); None when no hold-out was possible."""
-    errors, gaps = [], []
+    """Root-mean-square error of the held-out forecasts, scaled by ``distance_ratio`` for the target; None
+    when no hold-out was possible."""
+    errors, used = [], []
     for k, predicted in validation.items():
         if predicted is None:
             continue
         errors.extend(np.asarray(predicted) - ladder.scores[ladder.n_models - k :])
-        gaps.append(float(np.log(ladder.compute[-1] / ladder.compute[-1 - k])))
+        used.append(k)
     if not errors:
         return None
-    gap = math.log(max(compute, ladder.compute[-1]) / ladder.compute[-1])
-    ratio = min(max_ratio, max(1.0, gap / max(max(gaps), 1e-9)))
-    return float(np.sqrt(np.mean(np.square(errors)))) * ratio
+    return float(np.sqrt(np.mean(np.square(errors)))) * distance_ratio(ladder, compute, max(used), max_ratio)
 
 
 def extrapolation_error(ladder: BenchmarkLadder, validation: Validation, compute: float, value: float) -> float:
