@@ -29,7 +29,6 @@ from benchcast.methods import Method, MethodForecast, get_method, method_names
 from benchcast.uncertainty import BootstrapResult, bootstrap_targets, widen
 
 FORECAST, SKIPPED, FAILED = "forecast", "skipped", "failed"
-AUTO = "auto"
 LEVELS = ("80", "95")
 
 
@@ -208,20 +207,21 @@ def _trials_per_item(data: BenchmarkLadder) -> float | None:
 def run_task(task: BacktestTask) -> list[BacktestRecord]:
     """Every method of the task, fitted once each; never raises (a failure becomes a ``failed`` record).
 
-    ``auto`` runs last and reuses the fits and ladder-internal validations the task has already made of its
-    candidates on the same ladder: they are what it would compute itself, so its forecast is unchanged and the
-    work is not done twice.
+    ``auto`` (any method that combines others: an ``Auto``) runs last and reuses the fits and ladder-internal
+    validations the task has already made of its candidates on the same ladder: they are what it would compute
+    itself, so its forecast is unchanged and the work is not done twice.
     """
+    combines = {name for name in task.methods if isinstance(get_method(name), Auto)}
     fitted: dict[str, Method] = {}
     validated: dict[str, Validation] = {}
     out = []
-    for name in sorted(task.methods, key=lambda name: name == AUTO):
-        out.extend(_run_method(name, task, fitted, validated))
+    for name in sorted(task.methods, key=lambda name: name in combines):
+        out.extend(_run_method(name, task, fitted, validated, validate_all=bool(combines)))
     return out
 
 
 def _run_method(
-    name: str, task: BacktestTask, fitted: dict[str, Method], validated: dict[str, Validation]
+    name: str, task: BacktestTask, fitted: dict[str, Method], validated: dict[str, Validation], *, validate_all: bool
 ) -> list[BacktestRecord]:
     data = task.data
     largest = float(np.max(data.compute)) if data.n_models else math.nan
@@ -261,7 +261,7 @@ def _run_method(
         return [record(t, failed=_describe(error), fit_seconds=time.perf_counter() - start) for t in task.targets]
     fit_seconds = time.perf_counter() - start
     bootstrapped = _bootstrap(method, task)
-    if not isinstance(method, Auto) and (bootstrapped is not None or AUTO in task.methods):
+    if not isinstance(method, Auto) and (bootstrapped is not None or validate_all):
         validated[name] = validate(method, data)
     interval_seconds = time.perf_counter() - start - fit_seconds
     out = []
