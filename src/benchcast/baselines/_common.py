@@ -74,10 +74,17 @@ class Baseline(Method):
     def _fit_law(self, attribute: str, law: Law, x: np.ndarray, y: np.ndarray, **options: object) -> LawFit:
         """``fit_law``, warm-started when ``warm_start`` gave a fitted twin: its fit stored as ``attribute`` is
         the only start (a bootstrap replicate's optimum lies next to the full data's)."""
-        previous = getattr(getattr(self, "warm_start_", None), attribute, None)
-        if isinstance(previous, LawFit) and previous.law is law and all(math.isfinite(v) for v in previous.values):
+        previous = self._warm_fit(attribute)
+        if previous is not None and previous.law is law:
             options = {**options, "starts": [previous.values], "max_nfev": WARM_MAX_NFEV}
         return fit_law(law, x, y, **options)
+
+    def _warm_fit(self, attribute: str) -> LawFit | None:
+        """The warm-start twin's finite fit stored as ``attribute``, if there is one."""
+        previous = getattr(getattr(self, "warm_start_", None), attribute, None)
+        if isinstance(previous, LawFit) and all(math.isfinite(v) for v in previous.values):
+            return previous
+        return None
 
     @abstractmethod
     def _forecast(self, compute: float, *, params: float | None, tokens: float | None) -> MethodForecast: ...

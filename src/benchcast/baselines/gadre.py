@@ -175,7 +175,7 @@ class Gadre(Baseline):
         index = self._loss_index(ladder)
         assert not isinstance(index, str)
         size = np.vstack([ladder.params[index], ladder.tokens[index] / ladder.params[index]])
-        if isinstance(getattr(getattr(self, "warm_start_", None), "loss_fit_", None), LawFit):
+        if self._warm_fit("loss_fit_") is not None:
             self.loss_fit_: LawFit = self._fit_law("loss_fit_", GADRE_LOSS_LAW, size, loss[index], max_nfev=10_000)
         else:
             self.loss_fit_ = fit_loss_law(size, loss[index])
