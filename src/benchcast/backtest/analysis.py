@@ -203,8 +203,16 @@ class Comparison:
         return self.baseline_only > 0
 
 
-def _forecast_keys(records: Sequence[BacktestRecord], method: str) -> dict[tuple[str, str, str], float]:
-    return {(r.case, r.target, r.benchmark): r.error for r in records if r.method == method and r.status == FORECAST}
+def per_forecast(
+    records: Sequence[BacktestRecord], method: str, value: str = "error"
+) -> dict[tuple[str, str, str], float]:
+    """``method``'s forecasts keyed by (case, target, benchmark), each giving the record's ``value`` attribute
+    (``error`` or ``signed_error``): the keys on which two methods are compared pair for pair."""
+    return {
+        (r.case, r.target, r.benchmark): getattr(r, value)
+        for r in records
+        if r.method == method and r.status == FORECAST
+    }
 
 
 def compare_with_cod(result: BacktestResult, dataset: str) -> list[Comparison]:
@@ -212,12 +220,12 @@ def compare_with_cod(result: BacktestResult, dataset: str) -> list[Comparison]:
     if COD not in result.methods:
         return []
     records = [r for r in result.records if r.dataset == dataset]
-    cod = _forecast_keys(records, COD)
+    cod = per_forecast(records, COD)
     out = []
     for method in result.methods:
         if method == COD:
             continue
-        other = _forecast_keys(records, method)
+        other = per_forecast(records, method)
         common = sorted(set(cod) & set(other))
         if not common and not other:
             continue

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchcast.backtest.analysis import per_forecast
 from benchcast.backtest.harness import FORECAST, BacktestRecord
 
 AUTO = "auto"
@@ -38,33 +39,20 @@ class Paired:
         return self.auto_error < self.method_error
 
 
-def _errors(records: Sequence[BacktestRecord], method: str) -> dict[tuple[str, str, str], float]:
-    return {(r.case, r.target, r.benchmark): r.error for r in records if r.method == method and r.status == FORECAST}
-
-
-def _biases(records: Sequence[BacktestRecord], method: str) -> dict[tuple[str, str, str], float]:
-    return {
-        (r.case, r.target, r.benchmark): 100.0 * (r.forecast - r.truth)
-        for r in records
-        if r.method == method and r.status == FORECAST
-    }
-
-
 def paired_with_auto(records: Sequence[BacktestRecord], methods: Sequence[str]) -> list[Paired]:
     """``auto`` against each other method in ``methods`` on the forecasts both made (records of one dataset
     or of several: keys include the case)."""
-    auto, auto_bias = _errors(records, AUTO), _biases(records, AUTO)
+    auto, auto_bias = per_forecast(records, AUTO), per_forecast(records, AUTO, "signed_error")
     out = []
     for method in methods:
         if method == AUTO:
             continue
-        other, other_bias = _errors(records, method), _biases(records, method)
+        other, other_bias = per_forecast(records, method), per_forecast(records, method, "signed_error")
         common = sorted(set(auto) & set(other))
-
-        def mean(values: dict, keys=common) -> float | None:
-            return float(np.mean([values[k] for k in keys])) if keys else None
-
-        out.append(Paired(method, len(common), mean(auto), mean(other), mean(auto_bias), mean(other_bias)))
+        means = [
+            float(np.mean([v[k] for k in common])) if common else None for v in (auto, other, auto_bias, other_bias)
+        ]
+        out.append(Paired(method, len(common), *means))
     return out
 
 

@@ -114,11 +114,16 @@ class BacktestRecord:
         return None
 
     @property
-    def error(self) -> float | None:
-        """Absolute error in points (0-100 scale)."""
+    def signed_error(self) -> float | None:
+        """Forecast minus truth in points (0-100 scale): negative when the forecast fell short."""
         if self.status != FORECAST:
             return None
-        return abs(float(self.forecast) - float(self.truth)) * 100.0
+        return (float(self.forecast) - float(self.truth)) * 100.0
+
+    @property
+    def error(self) -> float | None:
+        """Absolute error in points (0-100 scale)."""
+        return None if self.status != FORECAST else abs(self.signed_error)
 
     def covered(self, level: str) -> bool | None:
         if self.status != FORECAST or level not in self.interval:
