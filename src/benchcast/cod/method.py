@@ -247,16 +247,17 @@ class COD(Method):
             warm_centres = warm.centres_[:, kept_models]
         else:
             self.radius_ = radius(features, quantile=self.quantile, cap=cap) if len(features) else cap
-        options = {"min_cluster_size": self.min_cluster_size, "use_mode": self.centre == "mode"}
         if not len(features):
             labels, centres = np.empty(0, dtype=int), np.empty((0, d))
-        elif warm is not None and len(warm_centres):
+        elif warm is not None:
             labels, twins = reassign_clusters(
                 features, self.radius_, warm_centres, min_cluster_size=self.min_cluster_size
             )
             centres = warm_centres[twins]
         else:
-            labels, centres = improved_mean_shift(features, self.radius_, **options)
+            labels, centres = improved_mean_shift(
+                features, self.radius_, min_cluster_size=self.min_cluster_size, use_mode=self.centre == "mode"
+            )
         self.centres_ = centres
         self.labels_[nonzero] = labels
         floor_bounds = self._floor_bounds(ladder)
