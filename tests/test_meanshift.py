@@ -207,20 +207,32 @@ def plain_climb(points: np.ndarray, seed: np.ndarray, bandwidth: float, max_iter
     raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("max_iter", [3, 300])
-def test_compiled_climb_follows_each_seed_as_scikit_learn_does(max_iter):
+@pytest.mark.parametrize(("max_iter", "n_threads"), [(3, 1), (300, 1), (300, 2)])
+def test_compiled_climb_follows_each_seed_as_scikit_learn_does(max_iter, n_threads):
     # bin seeds drift for many steps, through fast steps, anchors, bands and shared paths; max_iter=3 stops most
     # of them early, where a shared path may not be taken
     points = pass_rates(3000, 13)
     bandwidth = radius(points, cap=math.sqrt(8) / 10)
     seeds = np.vstack([bin_seeds(points, bandwidth), points[:200], points[:50]])
-    modes, intensity = _climb(points, np.ones(len(points)), seeds, bandwidth, max_iter)
+    modes, intensity = _climb(points, np.ones(len(points)), seeds, bandwidth, max_iter, n_threads)
     distinct, _ = _merge_positions(seeds)  # the order _climb reports them in
     assert len(modes) == len(distinct) == len(np.unique(seeds, axis=0))
     for mode, weight, seed in zip(modes, intensity, distinct, strict=True):
         expected, count = plain_climb(points, seed, bandwidth, max_iter)
         assert weight == count
         np.testing.assert_allclose(mode, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("seeding", ["points", "bins"])
+def test_result_does_not_depend_on_the_number_of_threads(seeding):
+    # seeds climb in fixed blocks, each with its own anchors and paths, whatever the threads that share them
+    points = pass_rates(4000, 21)
+    bandwidth = radius(points, cap=math.sqrt(8) / 10)
+    runs = [improved_mean_shift(points, bandwidth, seeding=seeding, n_threads=n) for n in (1, 2, 5)]
+    for labels, centres in runs[1:]:
+        np.testing.assert_array_equal(labels, runs[0][0])
+        np.testing.assert_array_equal(centres, runs[0][1])
+    assert runs[0][0].max() >= 2
 
 
 def test_bin_seeds_are_occupied_cell_centres():

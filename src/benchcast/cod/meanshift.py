@@ -12,6 +12,8 @@ takes the nearest mode within R. It gives the same labels, but fast:
   anchor position sorted into shells by their distance to it: while it stays within m of the anchor, whole
   shells are known to be inside or outside its ball and only the band of shells around R is measured (see
   ``_climb_seeds``); a fast seed sums its ball straight from a k-d tree built on the data's principal axes;
+* seeds climb in tree order, in a fixed number of blocks that run on all cores (numba releases the GIL); each
+  block keeps its own anchors and visited paths, so the result does not depend on the number of threads;
 * membership is always decided on distances summed dimension by dimension, as scikit-learn's tree computes
   them, and modes are ordered on a 2^-32 grid, so that ties in intensity and coordinates fall as
   scikit-learn's bit-equal ties do.
@@ -32,6 +34,7 @@ cluster. What is still unclustered then is an outlier (label -1).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -112,6 +115,8 @@ _LEAF = 64
 # slack for rounding in box distances, triangle bounds and shell edges, relative to the data's scale: far above
 # the 1e-16 of rounding, and only ever widens what is measured exactly
 _SLACK = 1e-9
+# seed blocks climbed independently (on as many threads as there are cores); more blocks share fewer paths
+_BLOCKS = 8
 
 
 @numba.njit(cache=True)
@@ -243,7 +248,7 @@ def _move(q, sums):  # pragma: no cover
     return np.sqrt(moved)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _climb_seeds(
     seeds,
     coords,
@@ -450,7 +455,7 @@ def _nearest(points: np.ndarray, centres: np.ndarray, chunk: int = 65536) -> tup
 
 
 def _climb(
-    points: np.ndarray, weights: np.ndarray, seeds: np.ndarray, bandwidth: float, max_iter: int
+    points: np.ndarray, weights: np.ndarray, seeds: np.ndarray, bandwidth: float, max_iter: int, n_threads: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Move every distinct seed to its mode; returns the modes and their intensity (weight within R)."""
     positions, _ = _merge_positions(seeds)
@@ -461,10 +466,13 @@ def _climb(
     tree = KDTree((points - centre) @ rotation.T, leaf_size=_LEAF)
     _, order, nodes, bounds = tree.get_arrays()
     order = np.asarray(order)
-    modes = np.empty_like(positions)
-    intensity = np.empty(len(positions))
-    _climb_seeds(
-        positions,
+    # seeds in the tree order of their own positions: neighbouring seeds climb one after the other, so they share
+    # anchors and visited paths, and each block below holds whole neighbourhoods
+    climb_order = np.asarray(KDTree((positions - centre) @ rotation.T, leaf_size=_LEAF).get_arrays()[1])
+    starts = positions[climb_order]
+    ends = np.empty_like(starts)
+    weight_within = np.empty(len(starts))
+    shared = (
         np.ascontiguousarray(points[order].T),
         np.ascontiguousarray(weights[order]),
         nodes["idx_start"].astype(np.int64),
@@ -478,9 +486,25 @@ def _climb(
         _SLACK * (bandwidth + float(np.abs(points).max())),
         int(max_iter),
         _HASH[: points.shape[1]] if points.shape[1] <= len(_HASH) else np.ones(points.shape[1], dtype=np.int64),
-        modes,
-        intensity,
     )
+    # a fixed number of blocks, each climbed with its own anchors and visited paths, so that the modes do not
+    # depend on how many threads share the blocks
+    cuts = np.linspace(0, len(starts), min(_BLOCKS, len(starts)) + 1).astype(np.int64)
+
+    def climb_block(k: int) -> None:
+        block = slice(cuts[k], cuts[k + 1])
+        _climb_seeds(starts[block], *shared, ends[block], weight_within[block])
+
+    if n_threads > 1:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(climb_block, range(len(cuts) - 1)))
+    else:
+        for k in range(len(cuts) - 1):
+            climb_block(k)
+    modes = np.empty_like(positions)
+    intensity = np.empty(len(positions))
+    modes[climb_order] = ends
+    intensity[climb_order] = weight_within
     return modes, intensity
 
 
@@ -509,6 +533,7 @@ def mean_shift(
     max_seeds: int = 20_000,
     sample_size: int | None = None,
     random_state: int = 0,
+    n_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flat-kernel mean shift; returns (cluster centres, labels) with -1 for points farther than ``bandwidth``
     from every centre (``cluster_all=False``).
@@ -532,6 +557,9 @@ def mean_shift(
         Above this many distinct points, find the modes on a random sample of that many (drawn with
         ``random_state``; seeds from the sample too) and label every point by them. Off by default: it trades
         agreement with scikit-learn for time on inputs too large for it (see docs/performance.md).
+    n_threads : int, optional
+        Threads that climb the seeds; the default is numba's thread count (``NUMBA_NUM_THREADS``: every core,
+        or a joblib worker's share of them). The result does not depend on it.
 
     Examples
     --------
@@ -558,7 +586,8 @@ def mean_shift(
             if len(cells) != round(weights.sum()):
                 seeds = cells
     with threadpool_limits(1, user_api="blas"):
-        modes, intensity = _climb(points, weights, np.asarray(seeds, dtype=float), bandwidth, max_iter)
+        threads = numba.config.NUMBA_NUM_THREADS if n_threads is None else max(1, int(n_threads))
+        modes, intensity = _climb(points, weights, np.asarray(seeds, dtype=float), bandwidth, max_iter, threads)
         return _centres_and_labels(everything, modes, intensity, bandwidth)
 
 
@@ -641,11 +670,13 @@ def improved_mean_shift(
     max_seeds: int = 20_000,
     sample_size: int | None = None,
     random_state: int = 0,
+    n_threads: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """COD's iterative MeanShift (cod-method.md §3.1); returns (labels, centres), -1 for outliers.
 
     ``use_mode`` picks the centre of the radius check: the mean-shift mode (default) or the members' mean.
-    ``seeding``, ``max_seeds``, ``sample_size`` and ``random_state`` go to every round's ``mean_shift``.
+    ``seeding``, ``max_seeds``, ``sample_size``, ``random_state`` and ``n_threads`` go to every round's
+    ``mean_shift``.
 
     Examples
     --------
@@ -673,6 +704,7 @@ def improved_mean_shift(
             max_seeds=max_seeds,
             sample_size=sample_size,
             random_state=random_state,
+            n_threads=n_threads,
         )
         member = local >= 0
         if use_mode:
