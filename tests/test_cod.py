@@ -44,6 +44,20 @@ def test_law_fit_with_noise_stays_close():
     assert fit.rmse < 0.01
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_law_fit_never_ends_worse_than_its_start(seed):
+    # a bootstrap replicate refits each cluster from the full-data fit; the fit must start there (with a = 9.5
+    # among bounds up to 1e8), not at a point moved far inside the bounds, and so can only improve on it
+    rng = np.random.default_rng(seed)
+    start = dict(a=9.4851, b=0.4045, c=0.2204, g=0.0)
+    units = LADDER_UNITS[rng.permutation(8)[:7]]
+    y = np.clip(cod_law(units, **start) + rng.normal(0, 0.01, units.size), 0, 1)
+    fit = fit_law(COD_LAW, units, y, starts=[tuple(start.values())])
+    start_rmse = float(np.sqrt(np.mean((cod_law(units, **start) - y) ** 2)))
+    assert fit.rmse <= start_rmse * (1 + 1e-6)
+    assert fit.params["a"] < 1000
+
+
 def planted_clusters(seed: int, sizes=(60, 40, 30), spread=0.02):
     rng = np.random.default_rng(seed)
     centres = np.array([[0.05, 0.1, 0.3, 0.6], [0.5, 0.6, 0.7, 0.8], [0.9, 0.92, 0.95, 0.97]])

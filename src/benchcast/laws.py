@@ -207,6 +207,11 @@ def _best_starts(
     return [candidates[i] for i in sorted(order)]
 
 
+# how far inside its bounds a start of the sine-mapped fit is put, as a share of the half-width (the slope in t
+# there is about 1.4e-6 of the half-width, enough for MINPACK's column scaling to move it)
+_INSIDE = 1e-12
+
+
 def _fit_mapped(
     residual: Callable[[np.ndarray], np.ndarray],
     jacobian: Callable[[np.ndarray], np.ndarray],
@@ -227,9 +232,11 @@ def _fit_mapped(
     def mapped_jacobian(t: np.ndarray) -> np.ndarray:
         return jacobian(forward(t)) * (half * np.cos(t))[None, :]
 
-    # a start on a bound has zero slope in t and could never leave it: start a hair inside
-    inside = np.clip(start, lo + 1e-6 * 2 * half, hi - 1e-6 * 2 * half)
-    t0 = np.arcsin(np.clip((inside - lo) / half - 1.0, -1.0, 1.0))
+    # a start on a bound has zero slope in t and could never leave it: start a hair inside, measured in the
+    # mapping's own terms (a margin in parameter units would move a start at a = 2 to a = 100 for a law whose a
+    # may reach 1e8)
+    share = np.clip((np.clip(start, lo, hi) - lo) / half - 1.0, -1.0 + _INSIDE, 1.0 - _INSIDE)
+    t0 = np.arcsin(share)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t, _, _, message, status = leastsq(
