@@ -193,6 +193,8 @@ def test_edge_cases():
     assert (labels == -1).all()
     with pytest.raises(ValueError, match="seeding"):
         mean_shift(same, 0.1, seeding="grid")
+    centres, labels = mean_shift(same, 0.1, seeds=np.empty((0, 3)))
+    assert centres.shape == (0, 3) and (labels == -1).all()
 
 
 def plain_climb(points: np.ndarray, seed: np.ndarray, bandwidth: float, max_iter: int) -> tuple[np.ndarray, int]:

@@ -459,6 +459,8 @@ def _climb(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Move every distinct seed to its mode; returns the modes and their intensity (weight within R)."""
     positions, _ = _merge_positions(seeds)
+    if not len(positions):
+        return positions, np.empty(0)
     centre = points.mean(axis=0)
     # the tree is built on principal axes, where its boxes hug correlated data; distances stay in the input's
     # own coordinates
