@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +20,17 @@ def test_demo_prints_forecast_and_measured_value():
     assert "pythia-13b-deduped" in result.output
     assert "arithmetic_addition_16shot" in result.output
     assert "measured" in result.output and "mean absolute error" in result.output
+
+
+def test_demo_table_keeps_every_number_whole_in_an_80_column_terminal():
+    # the README's first command: in a default terminal the benchmark names fold, numbers are never cut
+    result = runner.invoke(app, ["demo"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    rows = [line for line in result.output.splitlines() if line.lstrip().startswith("arithmetic_")]
+    assert len(rows) == 10
+    assert all(len(re.findall(r"\d+\.\d", row)) >= 4 for row in rows)
 
 
 def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):

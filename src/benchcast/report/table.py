@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 
 from benchcast.forecast import Forecast
@@ -28,27 +29,23 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
             ids.append(str(notes.index(message) + 1))
         return ",".join(ids)
 
-    table = Table(title=title or f"Forecast for {target} from {len(sel.ladder)} ladder models (scores in %)")
-    table.add_column("benchmark", no_wrap=True)
-    methods = {bf.details.get("chosen_method", bf.method) for bf in result.benchmarks.values()}
-    show_method = len(methods) > 1 or "auto" in {bf.method for bf in result.benchmarks.values()}
-    if show_method:
-        table.add_column("method")
-    table.add_column("forecast", justify="right")
-    table.add_column("80% int.", justify="right")
-    show_cod = any("cod" in bf.details.get("candidates", {}) for bf in result.benchmarks.values())
-    if show_cod:
-        table.add_column("COD", justify="right")
-    table.add_column("measured", justify="right")
-    table.add_column("error", justify="right")
-    table.add_column("last", justify="right")
-    table.add_column("pred.", justify="right")
-    table.add_column("notes")
-    for name, bf in result.benchmarks.items():
+    table = Table(
+        title=title or f"Forecast for {target} from {len(sel.ladder)} ladder models (scores in %)",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    benchmarks = list(result.benchmarks.values())
+    methods = {bf.details.get("chosen_method", bf.method) for bf in benchmarks}
+    show_method = len(methods) > 1 or "auto" in {bf.method for bf in benchmarks}
+    show_cod = any("cod" in bf.details.get("candidates", {}) for bf in benchmarks)
+    show_share = any(bf.details.get("predictable_share") is not None for bf in benchmarks)
+    rows = []
+    for bf in benchmarks:
         interval = bf.interval.get("80")
         share = bf.details.get("predictable_share")
         messages = ([f"declined: {bf.declined}"] if bf.declined else []) + list(bf.warnings)
-        cells = [name]
+        cells = [bf.benchmark]
         if show_method:
             cells.append(str(bf.details.get("chosen_method", bf.method)))
         cells += [
@@ -58,10 +55,27 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
             _pct(bf.truth),
             "—" if bf.error is None else f"{bf.error:.1f}",
             _pct(bf.ladder[-1]["score"]) if bf.ladder else "—",
-            "—" if share is None else f"{100 * share:.0f}%",
+            *(["—" if share is None else f"{100 * share:.0f}%"] if show_share else []),
             note_ids(messages),
         ]
-        table.add_row(*cells)
+        rows.append(cells)
+    # the benchmark names fold in a narrow terminal; numbers never lose digits to an ellipsis
+    table.add_column("benchmark", overflow="fold", min_width=12)
+    if show_method:
+        table.add_column("method", no_wrap=True)
+    table.add_column("forecast", justify="right", no_wrap=True)
+    table.add_column("80% int.", justify="right", no_wrap=True)
+    if show_cod:
+        table.add_column("COD", justify="right", no_wrap=True)
+    table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("error", justify="right", no_wrap=True)
+    table.add_column("last", justify="right", no_wrap=True)
+    if show_share:
+        table.add_column("pred.", justify="right", no_wrap=True)
+    if notes:
+        table.add_column("notes", no_wrap=True)
+    for cells in rows:
+        table.add_row(*(cells if notes else cells[:-1]))
     if notes:
         table.caption = "\n".join(f"{i}. {message}" for i, message in enumerate(notes, start=1))
         table.caption_justify = "left"
