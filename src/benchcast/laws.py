@@ -139,7 +139,8 @@ def fit_law(
     )
     for start in candidates:
         theta0 = np.clip(np.asarray(start, dtype=float), lo, hi)[free]
-        # keep starts strictly inside the bounds: least_squares rejects starts on them
+        # keep starts strictly inside the bounds: least_squares rejects starts on them, and the sine-mapped fit
+        # could never move a start on a bound (its slope in t is zero there)
         span = (hi - lo)[free]
         theta0 = np.clip(theta0, lo[free] + 1e-9 * span, hi[free] - 1e-9 * span)
         if not free.any():
@@ -207,12 +208,6 @@ def _best_starts(
     return [candidates[i] for i in sorted(order)]
 
 
-# a start of the sine-mapped fit within this share of the half-width of a bound is on it, and is put this far
-# inside (slope in t: 2e-3 of the half-width there)
-_ON_BOUND = 1e-12
-_INSIDE = 2e-6
-
-
 def _fit_mapped(
     residual: Callable[[np.ndarray], np.ndarray],
     jacobian: Callable[[np.ndarray], np.ndarray],
@@ -233,12 +228,10 @@ def _fit_mapped(
     def mapped_jacobian(t: np.ndarray) -> np.ndarray:
         return jacobian(forward(t)) * (half * np.cos(t))[None, :]
 
-    # a start on a bound has zero slope in t and could never leave it: it begins a hair inside. Any other start
-    # begins exactly where it was asked to (a margin for every start, 1e-6 of the bounds' width, moved a warm start
-    # at a = 2 to a = 100 for a law whose a may reach 1e8)
-    share = (np.clip(start, lo, hi) - lo) / half - 1.0
-    share = np.where(np.abs(share) > 1.0 - _ON_BOUND, np.sign(share) * (1.0 - _INSIDE), share)
-    t0 = np.arcsin(share)
+    # ``fit_law`` hands over starts 1e-9 of the bounds' width inside them, where t has a slope; the start is used
+    # as it is (an extra margin of 1e-6 of the width here moved a warm start at a = 2 to a = 100 for a law whose a
+    # may reach 1e8)
+    t0 = np.arcsin(np.clip((start - lo) / half - 1.0, -1.0, 1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t, _, _, message, status = leastsq(
