@@ -161,18 +161,16 @@ def bootstrap_targets(
     seeds = np.random.SeedSequence(seed).spawn(n_samples)
     batch = max(1, min(25, n_samples // max(1, 4 * n_jobs)))
     chunks = [seeds[start : start + batch] for start in range(0, n_samples, batch)]
-    samples: list[list[float]] = []
     if n_jobs == 1:
-        for chunk in chunks:
-            samples.extend(_replicates(method, ladder, targets, chunk, options))
-            if progress is not None:
-                progress(len(samples))
+        batches = (_replicates(method, ladder, targets, chunk, options) for chunk in chunks)
     else:
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        for done in runner(delayed(_replicates)(method, ladder, targets, chunk, options) for chunk in chunks):
-            samples.extend(done)
-            if progress is not None:
-                progress(len(samples))
+        batches = runner(delayed(_replicates)(method, ladder, targets, chunk, options) for chunk in chunks)
+    samples: list[list[float]] = []
+    for done in batches:
+        samples.extend(done)
+        if progress is not None:
+            progress(len(samples))
     values = np.asarray(samples, dtype=float).reshape(n_samples, len(targets))
     return [_result(values[:, i], levels) for i in range(len(targets))]
 

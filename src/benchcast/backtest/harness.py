@@ -87,7 +87,8 @@ class BacktestRecord:
     fit_seconds: float = 0.0
     forecast_seconds: float = 0.0
     interval_seconds: float = 0.0
-    """Bootstrap time for the method on this benchmark, shared by its targets' records like ``fit_seconds``."""
+    """Bootstrap and hold-out validation time for the method on this benchmark, shared by its targets' records
+    like ``fit_seconds``."""
     diagnostics: dict[str, float] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     reliable: bool | None = None

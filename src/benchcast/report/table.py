@@ -56,9 +56,8 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
             "—" if bf.error is None else f"{bf.error:.1f}",
             _pct(bf.ladder[-1]["score"]) if bf.ladder else "—",
             *(["—" if share is None else f"{100 * share:.0f}%"] if show_share else []),
-            note_ids(messages),
         ]
-        rows.append(cells)
+        rows.append((cells, note_ids(messages)))
     # the benchmark names fold in a narrow terminal; numbers never lose digits to an ellipsis
     table.add_column("benchmark", overflow="fold", min_width=12)
     if show_method:
@@ -74,8 +73,8 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         table.add_column("pred.", justify="right", no_wrap=True)
     if notes:
         table.add_column("notes", no_wrap=True)
-    for cells in rows:
-        table.add_row(*(cells if notes else cells[:-1]))
+    for cells, ids in rows:
+        table.add_row(*cells, *([ids] if notes else []))
     if notes:
         table.caption = "\n".join(f"{i}. {message}" for i, message in enumerate(notes, start=1))
         table.caption_justify = "left"
