@@ -1,14 +1,21 @@
-"""The command line: the demo, a forecast from files, and bad input (exit 2, one line, nothing written)."""
+"""The command line: the demo, a forecast from files, the store commands, and bad input (exit 2, one line,
+nothing written)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import shutil
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from benchcast.cli import _register, app
+from benchcast.data.readers import read_results
+from benchcast.data.store import Store
+from benchcast.report.html import load_forecast_json
 
 _register()
 runner = CliRunner()
@@ -134,3 +141,170 @@ def test_simulate_writes_loadable_files(tmp_path):
         env={"COLUMNS": "160"},
     )
     assert again.exit_code == 0, again.output
+
+
+def test_demo_writes_its_forecasts_as_json(tmp_path):
+    out = tmp_path / "demo.json"
+    result = runner.invoke(app, ["demo", "--method", "last", "--bootstrap", "0", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert len(data) == 10 and all(name.startswith("arithmetic_") for name in data)
+    assert {entry["target"] for entry in data.values()} == {"pythia-13b-deduped"}
+    assert all(entry["method"] == "last" and entry["truth"] is not None for entry in data.values())
+    assert set(load_forecast_json(out)) == set(data)  # what ``benchcast report`` reads
+
+
+# ------------------------------------------------------------------------------------------------ the store
+
+# steps, score-only items, ids that look like numbers or hold the separator, and floats needing 17 digits
+STORE_ROWS = """model,step,benchmark,item,trials,correct,score
+m1,1000,arith,007,10,3,
+m1,1000,arith,q2,10,10,
+m1,,arith,007,4,1,
+m1,,arith,q2,4,2,
+m2,,arith,007,10,0,
+m2,,arith,q2,10,7,
+m1,1000,prob,a,,,0.30000000000000004
+m1,1000,prob,"b, c\tâ",,,0.123456789012345678
+m1,,prob,a,,,0.1
+m1,,prob,"b, c\tâ",,,1e-17
+m2,,prob,a,,,0.5
+m2,,prob,"b, c\tâ",,,0.25
+"""
+
+
+@pytest.fixture()
+def store(tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(STORE_ROWS)
+    path = tmp_path / "runs.duckdb"
+    with Store(path) as target:
+        target.ingest([rows])
+    return path
+
+
+def _stored_results(path) -> pd.DataFrame:
+    with Store(path, read_only=True) as source:
+        return source.results()
+
+
+@pytest.mark.parametrize(
+    ("name", "starts"),
+    [
+        ("items.csv", "model,step,benchmark,item,"),
+        ("items.csv.gz", "model,step,benchmark,item,"),
+        ("items.tsv", "model\tstep\tbenchmark\titem\t"),
+        ("items.TSV.GZ", "model\tstep\tbenchmark\titem\t"),
+        ("items.jsonl", '{"model": "m1", "step": 1000, "benchmark": "arith", "item": "007", '),
+        ("items.jsonl.gz", '{"model": "m1", "step": 1000, "benchmark": "arith", "item": "007", '),
+        ("items.parquet", None),
+    ],
+)
+def test_export_writes_the_format_its_name_says_and_reads_back(store, tmp_path, name, starts):
+    out = tmp_path / name
+    result = runner.invoke(app, ["export", str(store), str(out)])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    if starts is None:
+        assert data[:4] == b"PAR1"
+    else:
+        gzipped = name.lower().endswith(".gz")
+        assert (data[:2] == b"\x1f\x8b") == gzipped
+        text = (gzip.decompress(data) if gzipped else data).decode()
+        assert text.startswith(starts)
+    pd.testing.assert_frame_equal(read_results(out), _stored_results(store))
+    assert [path.name for path in tmp_path.iterdir() if path.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("name", ["items.xlsx", "items.parquet.gz", "items", "items.csv.zip"])
+def test_export_refuses_a_name_without_a_known_format_and_writes_nothing(store, tmp_path, name):
+    before = sorted(tmp_path.iterdir())
+    result = runner.invoke(app, ["export", str(store), str(tmp_path / name)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert name in result.output and ".csv" in result.output and ".parquet" in result.output
+    assert ".jsonl.gz" in result.output
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_export_records_take_the_named_format_too(store, tmp_path):
+    result = runner.invoke(app, ["export", str(store), str(tmp_path / "r.jsonl"), "--records"])
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert len(lines) == 12 and {"filter", "repeat", "source"} <= set(json.loads(lines[0]))
+
+
+def test_ls_takes_the_store_as_argument_or_option(store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    env = {"COLUMNS": "160"}
+    outputs = [
+        runner.invoke(app, ["ls", *arguments], env=env)
+        for arguments in (
+            ["runs.duckdb"],
+            ["--store", "runs.duckdb"],
+            ["-s", str(store)],
+            ["runs.duckdb", "-s", str(store)],
+        )
+    ]
+    assert all(output.exit_code == 0 for output in outputs), [output.output for output in outputs]
+    assert "m2" in outputs[0].output and "prob" in outputs[0].output
+    assert len({output.output for output in outputs}) == 1
+
+
+def test_export_takes_the_store_as_argument_or_option(store, tmp_path):
+    forms = {
+        "a.csv": ["export", str(store), str(tmp_path / "a.csv")],
+        "b.csv": ["export", "--store", str(store), str(tmp_path / "b.csv")],
+        "c.csv": ["export", str(tmp_path / "c.csv"), "--store", str(store)],  # the older order still works
+        "d.csv": ["export", str(store), str(tmp_path / "d.csv"), "--store", str(store)],
+    }
+    for name, arguments in forms.items():
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 0, result.output
+        assert f"wrote 12 rows to {tmp_path / name}" in result.output.replace("\n", "")
+    assert len({(tmp_path / name).read_text() for name in forms}) == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["ls", "{store}", "--store", "{other}"], "two stores given"),
+        (["export", "{store}", "{out}", "--store", "{other}"], "two stores given"),
+        (["ls"], "no store given"),
+        (["export", "{out}"], "no store given"),
+    ],
+)
+def test_a_missing_or_second_store_is_refused(store, tmp_path, arguments, words):
+    other = tmp_path / "other.duckdb"
+    shutil.copy(store, other)
+    out = tmp_path / "items.csv"
+    arguments = [argument.format(store=store, other=other, out=out) for argument in arguments]
+    result = runner.invoke(app, arguments, env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert words in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_forecast_json_into_a_missing_folder_is_a_one_line_error(tmp_path):
+    """An unwritable --json path stops with exit 2 and one line naming the file, not a traceback."""
+    sim = tmp_path / "sim"
+    assert runner.invoke(app, ["simulate", "--out", str(sim), "--seed", "3", "--n-items", "200"]).exit_code == 0
+    out = tmp_path / "missing" / "forecast.json"
+    result = runner.invoke(
+        app,
+        [
+            "forecast",
+            str(sim / "results.csv"),
+            "--models",
+            str(sim / "models.csv"),
+            "--target",
+            "sim-target",
+            "--method",
+            "last",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert "forecast.json" in result.output and "Traceback" not in result.output
+    assert not out.parent.exists()

@@ -17,7 +17,7 @@ from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
 from benchcast.diagnostics import Validation, extrapolation_error, validate
-from benchcast.errors import BenchcastError, MethodError
+from benchcast.errors import BenchcastError, InputError, MethodError
 from benchcast.methods import Method, MethodForecast, clone, get_method
 from benchcast.uncertainty import bootstrap, widen
 
@@ -83,8 +83,12 @@ class Forecast:
         """Write ``{benchmark: {"forecast": <0..1>, ...details}}``, atomically (no half-written file)."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(items=items), indent=2))
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(self.to_dict(items=items), indent=2))
+            tmp.replace(path)
+        except OSError as error:
+            tmp.unlink(missing_ok=True)
+            raise InputError(f"cannot write: {error.strerror or error}", path=path) from None
 
 
 ProgressCallback = Callable[[str, int, int], None]

@@ -1,4 +1,8 @@
-"""``benchcast ingest``, ``ls`` and ``export``: the results store."""
+"""``benchcast ingest``, ``ls`` and ``export``: the results store.
+
+A command that reads a store takes it as its first argument or as ``--store`` (the same file both ways is
+fine); ``ingest``, which may create the store, takes it as ``--store`` only, since its arguments are inputs.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +17,29 @@ from rich.table import Table
 
 from benchcast.cli import app, console, err_console, handle_errors
 from benchcast.data.store import Store
+from benchcast.errors import InputError
 
-StoreOption = Annotated[Path, typer.Option("--store", "-s", help="The store (a DuckDB file).")]
+StoreOption = Annotated[
+    Path | None, typer.Option("--store", "-s", help="The store (a DuckDB file), instead of the first argument.")
+]
+
+
+def _one_store(argument: Path | None, option: Path | None, usage: str) -> Path:
+    """The store named by the argument or ``--store``; two different files is an error, not a silent choice."""
+    if argument is None:
+        if option is None:
+            raise InputError(f"no store given; use: {usage}")
+        return option
+    if option is not None and argument.resolve() != option.resolve():
+        raise InputError(f"two stores given, {argument} and --store {option}; give one")
+    return argument
 
 
 @app.command()
 @handle_errors
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Harness outputs: files or folders (any supported format).")],
-    store: StoreOption,
+    store: Annotated[Path, typer.Option("--store", "-s", help="The store (a DuckDB file), created if missing.")],
     format: Annotated[str | None, typer.Option(help="Input format; detected from the files when omitted.")] = None,
     metric: Annotated[str | None, typer.Option(help="Per-item metric to read (default: the harness's first).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -68,8 +86,14 @@ def _table(title: str, frame: pd.DataFrame) -> Table:
 
 @app.command("ls")
 @handle_errors
-def list_store(store: StoreOption) -> None:
-    """List the models, checkpoints and benchmarks in a store."""
+def list_store(
+    store: Annotated[
+        Path | None, typer.Argument(metavar="STORE", help="The store (a DuckDB file); or give --store.")
+    ] = None,
+    store_option: StoreOption = None,
+) -> None:
+    """List the models, checkpoints and benchmarks in a store: ls STORE, or ls --store STORE."""
+    store = _one_store(store, store_option, "benchcast ls STORE, or ls --store STORE")
     with Store(store, read_only=True) as source:
         listing = source.listing()
         version = source.schema_version
@@ -86,13 +110,30 @@ def list_store(store: StoreOption) -> None:
 @app.command()
 @handle_errors
 def export(
-    out: Annotated[Path, typer.Argument(help="Parquet file to write.")],
-    store: StoreOption,
+    store: Annotated[
+        Path,
+        typer.Argument(
+            metavar="STORE", help="The store (a DuckDB file). With --store, leave it out: the one argument is OUT."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="OUT",
+            help="The file to write; its name says the format: .csv, .tsv, .jsonl (each optionally .gz) or .parquet.",
+            show_default=False,
+        ),
+    ] = None,
+    store_option: StoreOption = None,
     records: Annotated[
         bool, typer.Option("--records", help="Every record (per filter and repeat) instead of item-level results.")
     ] = False,
 ) -> None:
-    """Write a store's results to Parquet (item level, readable by every command; or every record)."""
-    with Store(store, read_only=True) as source:
+    """Write a store's results in the format OUT's name says (item level, readable by every command; or every
+    record): export STORE OUT, or export --store STORE OUT."""
+    # one argument is the file to write, the store then comes from --store
+    argument, out = (None, store) if out is None else (store, out)
+    usage = "benchcast export STORE OUT, or export --store STORE OUT"
+    with Store(_one_store(argument, store_option, usage), read_only=True) as source:
         rows = source.export(out, records=records)
     console.print(f"wrote {rows:,} rows to {out}", highlight=False)

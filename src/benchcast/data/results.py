@@ -292,3 +292,64 @@ def concat_results(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return frames[0]
     joined = pd.concat(frames, ignore_index=True)
     return validate_results(joined, line_of=lambda index: index + 1)
+
+
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".jsonl", ".jsonl.gz")
+"""The file names ``write_table`` accepts; each says its format, and ``load_results`` reads every one back."""
+
+
+def table_suffix(path: str | Path) -> str:
+    """The suffix in ``TABLE_SUFFIXES`` that ``path`` ends with; any other name is refused, so that a file
+    never holds a format its name does not say."""
+    name = Path(path).name.lower()
+    matches = [suffix for suffix in TABLE_SUFFIXES if name.endswith(suffix)]
+    if not matches:
+        raise InputError(f"unknown format; name the file {', '.join(TABLE_SUFFIXES[:-1])} or .jsonl.gz", path=path)
+    return max(matches, key=len)
+
+
+def _write_jsonl(frame: pd.DataFrame, path: Path, *, gzipped: bool) -> None:
+    # json rather than pandas' writer, which keeps only 15 significant digits of a float; object dtype gives
+    # plain Python values (missing ones as None, written as null)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    with gzip.open(path, "wt", encoding="utf-8") if gzipped else path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+def _write(frame: pd.DataFrame, path: Path, suffix: str) -> None:
+    gzipped = suffix.endswith(".gz")
+    kind = suffix.removesuffix(".gz")
+    if kind == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif kind == ".jsonl":
+        _write_jsonl(frame, path, gzipped=gzipped)
+    else:
+        separator = "\t" if kind == ".tsv" else ","
+        frame.to_csv(path, sep=separator, index=False, compression="gzip" if gzipped else None)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` in the format its file name says (``TABLE_SUFFIXES``), atomically: a failed write leaves
+    no file behind, and an unknown name is refused before anything is written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "r.csv.gz"
+    >>> frame = pd.DataFrame({"model": ["m1"], "benchmark": ["b"], "item": ["q1"], "trials": [10], "correct": [3]})
+    >>> write_table(frame, p)
+    >>> float(load_results(p)["pass_rate"].iloc[0])
+    0.3
+    """
+    path = Path(path)
+    suffix = table_suffix(path)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        _write(frame, tmp, suffix)
+        tmp.replace(path)
+    except BaseException as error:
+        tmp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise InputError(f"cannot write ({error.strerror or error})", path=path) from None
+        raise

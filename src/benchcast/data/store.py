@@ -35,7 +35,6 @@ from types import TracebackType
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from benchcast.data.readers import Reader, get_reader
 from benchcast.data.readers.harnesses._common import (
@@ -47,7 +46,7 @@ from benchcast.data.readers.harnesses._common import (
     check_items,
 )
 from benchcast.data.readers.harnesses.store import StoreReader, is_duckdb_file
-from benchcast.data.results import validate_results
+from benchcast.data.results import table_suffix, validate_results, write_table
 from benchcast.errors import InputError
 
 SCHEMA_VERSION = 1
@@ -415,17 +414,12 @@ class Store:
         }
 
     def export(self, out: str | Path, *, records: bool = False) -> int:
-        """Write the item-level results (or, with ``records``, every record) to Parquet; return the rows written.
+        """Write the item-level results (or, with ``records``, every record) in the format ``out``'s name says
+        (CSV, TSV, Parquet or JSONL; see ``write_table``); return the rows written.
 
         The item-level file is benchcast's long table format, so it can be read back by any command.
         """
-        out = Path(out)
+        table_suffix(out)  # an unknown name fails before the store is read
         frame = self.records() if records else self.results()
-        tmp = out.with_name(out.name + ".tmp")
-        try:
-            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-            tmp.replace(out)
-        except OSError as error:
-            tmp.unlink(missing_ok=True)
-            raise InputError(f"cannot write ({error.strerror or error})", path=out) from None
+        write_table(frame, out)
         return len(frame)
