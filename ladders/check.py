@@ -2,6 +2,7 @@
 
     python ladders/check.py                      # the two smallest ladder models, ~2 minutes
     python ladders/check.py --models refl-01,refl-02,refl-03 --work /tmp/refl-check
+    python ladders/check.py --ladder cod         # the COD-regime ladder's two smallest models
 
 Runs ``run_all.py`` stages 1-4 (tasks, training, lm-eval, ``benchcast ingest``/``export``) for the chosen models
 in a fresh work folder and compares their per-item ``trials``/``correct`` at every checkpoint with the bundled
@@ -24,7 +25,7 @@ sys.path.insert(0, str(HERE))
 import pandas as pd  # noqa: E402
 import run_all  # noqa: E402
 import torch  # noqa: E402
-from model import ALL_SIZES, encode  # noqa: E402
+from model import encode  # noqa: E402
 
 
 def forward_matches(checkpoint: Path) -> float:
@@ -40,19 +41,22 @@ def forward_matches(checkpoint: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="refl-01,refl-02")
+    parser.add_argument("--ladder", choices=sorted(run_all.SPECS), default="reference")
+    parser.add_argument("--models", help="comma-separated models (default: the ladder's two smallest)")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
-    parser.add_argument("--bundle", type=Path, default=run_all.DEFAULT_BUNDLE)
+    parser.add_argument("--bundle", type=Path, help="dataset folder (default: the ladder's own)")
     args = parser.parse_args()
-    models = args.models.split(",")
-    unknown = set(models) - {size.name for size in ALL_SIZES}
+    spec = run_all.SPECS[args.ladder]
+    bundle = args.bundle or spec.bundle
+    models = args.models.split(",") if args.models else [size.name for size in spec.sizes[:2]]
+    unknown = set(models) - {size.name for size in spec.sizes}
     if unknown:
         parser.error(f"unknown models {sorted(unknown)}")
     work = args.work or Path(tempfile.mkdtemp(prefix="refl-check-"))
-    run_all.main(["--out", str(work), "--models", ",".join(models), "--no-bundle"])
+    run_all.main(["--ladder", args.ladder, "--out", str(work), "--models", ",".join(models), "--no-bundle"])
     fresh = pd.read_parquet(work / "items.parquet")[["model", "step", "benchmark", "item", "trials", "correct"]]
-    bundled = pd.read_csv(args.bundle / "results.csv.gz", dtype={"item": str})
-    bundled = bundled[bundled["model"].isin(models) & (bundled["benchmark"] != "refl_all")]
+    bundled = pd.read_csv(bundle / "results.csv.gz", dtype={"item": str})
+    bundled = bundled[bundled["model"].isin(models) & (bundled["benchmark"] != spec.prefix + "all")]
     keys = ["model", "step", "benchmark", "item"]
     merged = bundled.merge(fresh, on=keys, how="outer", suffixes=("_bundled", "_fresh"), indicator=True)
     missing = int((merged["_merge"] != "both").sum())
@@ -63,7 +67,7 @@ def main() -> int:
         f"{len(both)} rows compared for {', '.join(models)}: {int(differ.sum())} differ "
         f"({differ.mean():.2%}), largest pass-rate difference {gap.max():.3f}; {missing} rows in only one"
     )
-    cards = pd.read_csv(args.bundle / "models.csv").set_index("model")
+    cards = pd.read_csv(bundle / "models.csv").set_index("model")
     bad_cards = []
     for model in models:
         fresh_card = pd.read_json(work / "models" / model / "train.json", typ="series")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from lm_eval.api.model import LM
@@ -77,16 +78,30 @@ metadata:
 """
 
 
-def write_tasks(folder: Path, *, repeats: int = REPEATS, per_family: int | None = None, seed: int = 1234) -> list[str]:
-    """Write the items, one YAML per difficulty family and the filter/metric module; return the task names."""
+def write_tasks(
+    folder: Path,
+    *,
+    repeats: int = REPEATS,
+    per_family: int | None = None,
+    seed: int = 1234,
+    items_writer: Callable[[Path], dict[str, Path]] | None = None,
+    prefix: str = TASK_PREFIX,
+    max_answer: int = MAX_ANSWER,
+) -> list[str]:
+    """Write the items, one YAML per task and the filter/metric module; return the task names. By default the
+    reference ladder's difficulty families; ``items_writer(data_folder)`` writes another world's items (one
+    JSONL per task) and ``prefix`` names its tasks."""
     folder = folder.resolve()
-    kwargs = {} if per_family is None else {"per_family": per_family}
-    paths = write_items(folder / "data", seed=seed, **kwargs)
+    if items_writer is None:
+        kwargs = {} if per_family is None else {"per_family": per_family}
+        paths = write_items(folder / "data", seed=seed, **kwargs)
+    else:
+        paths = items_writer(folder / "data")
     (folder / "utils.py").write_text(_UTILS)
     names = []
     for family, path in paths.items():
-        task = TASK_PREFIX + family
-        text = _YAML.format(task=task, data=path, repeats=repeats, max_gen_toks=MAX_ANSWER + 1, family=family)
+        task = prefix + family
+        text = _YAML.format(task=task, data=path, repeats=repeats, max_gen_toks=max_answer + 1, family=family)
         (folder / f"{task}.yaml").write_text(text)
         names.append(task)
     return names

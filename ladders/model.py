@@ -40,6 +40,12 @@ LADDER = tuple(Size(f"refl-{i + 1:02d}", 3, width) for i, width in enumerate((10
 TARGET = Size("refl-target", 3, 80)
 ALL_SIZES = (*LADDER, TARGET)
 
+# The COD-regime ladder (``world.py``): the same widths and recipe under other names, so that its compute span
+# (2 decades) and target distance (~22x) are those of the reference ladder.
+COD_LADDER = tuple(Size(f"codl-{i + 1:02d}", 3, size.n_embd) for i, size in enumerate(LADDER))
+COD_TARGET = Size("codl-target", 3, TARGET.n_embd)
+COD_SIZES = (*COD_LADDER, COD_TARGET)
+
 
 def build_tokenizer() -> PreTrainedTokenizerFast:
     """Character-level tokenizer: token id = position in ``ALPHABET``; ``<|endoftext|>`` last."""
@@ -82,5 +88,6 @@ def encode(texts: list[str]) -> torch.Tensor:
 
 
 def model_seed(size: Size) -> int:
-    """The initialisation seed of each size: its position in ``ALL_SIZES``, plus one."""
-    return ALL_SIZES.index(size) + 1
+    """The initialisation seed of each size: its position in its ladder (``ALL_SIZES`` or ``COD_SIZES``), plus one."""
+    sizes = COD_SIZES if size in COD_SIZES else ALL_SIZES
+    return sizes.index(size) + 1

@@ -1,6 +1,7 @@
 """Regenerate the ``reference-ladder`` dataset from scratch: train, evaluate, ingest, bundle, forecast.
 
-    python ladders/run_all.py --out ladders/out
+    python ladders/run_all.py --out ladders/out                      # the reference ladder
+    python ladders/run_all.py --ladder cod --out ladders/out-cod     # the COD-regime ladder (world.py)
 
 Stages (each resumes: a model with ``train.json``, a checkpoint with results, is not redone):
 
@@ -27,15 +28,47 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from dataclasses import dataclass  # noqa: E402
+
+import tasks  # noqa: E402
 import torch  # noqa: E402
+import world  # noqa: E402
 from evaluate import REPEATS, evaluate_checkpoint, write_tasks  # noqa: E402
-from model import ALL_SIZES, TARGET, model_seed  # noqa: E402
+from model import ALL_SIZES, COD_SIZES, COD_TARGET, TARGET, Size, model_seed  # noqa: E402
 from train import train  # noqa: E402
 
 REPO = HERE.parent
-DEFAULT_BUNDLE = REPO / "src" / "benchcast" / "datasets" / "reference_ladder"
-LICENSE = REPO / "src" / "benchcast" / "datasets" / "pythia_arithmetic" / "LICENSE"
+DATASETS = REPO / "src" / "benchcast" / "datasets"
+DEFAULT_BUNDLE = DATASETS / "reference_ladder"
+LICENSE = DATASETS / "pythia_arithmetic" / "LICENSE"
 EVAL_SEED = 0
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One ladder: its models, training stream, lm-eval tasks and bundle folder."""
+
+    sizes: tuple[Size, ...]
+    target: Size
+    batches: object
+    items_writer: object
+    prefix: str
+    max_answer: int
+    bundle: Path
+
+
+SPECS = {
+    "reference": Spec(ALL_SIZES, TARGET, tasks.training_batches, None, "refl_", tasks.MAX_ANSWER, DEFAULT_BUNDLE),
+    "cod": Spec(
+        COD_SIZES,
+        COD_TARGET,
+        world.training_batches,
+        world.write_items,
+        "codl_",
+        world.MAX_ANSWER,
+        DATASETS / "cod_ladder",
+    ),
+}
 
 
 def log(message: str) -> None:
@@ -69,7 +102,7 @@ def ingest(out: Path) -> Path:
     return export
 
 
-def forecasts(folder: Path, out: Path) -> dict:
+def forecasts(folder: Path, out: Path, target: str = TARGET.name) -> dict:
     from benchcast import load_ladder, method_names
     from benchcast.forecast import forecast
 
@@ -77,7 +110,7 @@ def forecasts(folder: Path, out: Path) -> dict:
     table: dict[str, dict[str, dict]] = {}
     for method in method_names():
         try:
-            result = forecast(ladder, target=TARGET.name, method=method)
+            result = forecast(ladder, target=target, method=method)
         except Exception as error:  # a method that fails is reported, not fatal
             table[method] = {"error": f"{type(error).__name__}: {error}"}
             continue
@@ -87,7 +120,7 @@ def forecasts(folder: Path, out: Path) -> dict:
         }
     (out / "forecasts.json").write_text(json.dumps(table, indent=1))
     benchmarks = sorted(next(v for v in table.values() if "error" not in v))
-    print("error (points) of each method's forecast of " + TARGET.name)
+    print("error (points) of each method's forecast of " + target)
     width = max(len(b) for b in benchmarks) + 2
     print(f"{'method':<10}" + "".join(f"{b:>{width}}" for b in benchmarks))
     for method, rows in table.items():
@@ -104,24 +137,29 @@ def forecasts(folder: Path, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ladder", choices=sorted(SPECS), default="reference", help="which ladder to make")
     parser.add_argument("--out", type=Path, default=HERE / "out", help="work folder (weights, lm-eval outputs)")
-    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="dataset folder to write")
+    parser.add_argument("--bundle", type=Path, help="dataset folder to write (default: the ladder's own)")
     parser.add_argument("--no-bundle", action="store_true", help="stop after ingest/export")
     parser.add_argument("--models", help="comma-separated models to train and evaluate (default: all)")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (1: reproducible, and fastest on a busy machine)"
     )
     args = parser.parse_args(argv)
+    spec = SPECS[args.ladder]
+    bundle_folder = args.bundle or spec.bundle
     torch.set_num_threads(args.threads)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     wanted = set(args.models.split(",")) if args.models else None
-    sizes = [size for size in ALL_SIZES if wanted is None or size.name in wanted]
+    sizes = [size for size in spec.sizes if wanted is None or size.name in wanted]
     start = time.time()
 
     task_dir = out / "tasks"
-    tasks = write_tasks(task_dir, repeats=REPEATS)
-    log(f"tasks {', '.join(tasks)} written to {task_dir}")
+    names = write_tasks(
+        task_dir, repeats=REPEATS, items_writer=spec.items_writer, prefix=spec.prefix, max_answer=spec.max_answer
+    )
+    log(f"tasks {', '.join(names)} written to {task_dir}")
 
     # Each model is evaluated right after its training, so that a target trained by another process (train.py
     # waits on its lock) does not hold up the ladder's evaluation.
@@ -130,35 +168,40 @@ def main(argv: list[str] | None = None) -> int:
     tm = TaskManager(include_path=str(task_dir), include_defaults=False)
     plans, eval_seconds = [], {}
     for size in sizes:
-        info = train(size, out / "models", seed=model_seed(size), log=log)
+        info = train(size, out / "models", seed=model_seed(size), log=log, batches=spec.batches)
         log(
             f"trained {size.name}: {info['params']} params, {info['tokens']} tokens, loss {info['loss']:.4f}, "
             f"{info['train_seconds']:.0f}s"
         )
         plans.append(info)
-        eval_seconds.update(evaluate_model(out, info, tasks, task_dir, tm))
+        eval_seconds.update(evaluate_model(out, info, names, task_dir, tm))
 
     ingest_start = time.time()
     export = ingest(out)
     ingest_seconds = time.time() - ingest_start
     log(f"ingested and exported to {export}")
     timings = {
-        "train ladder": sum(p["train_seconds"] for p in plans if p["model"] != TARGET.name),
-        "train target": sum(p["train_seconds"] for p in plans if p["model"] == TARGET.name),
-        "evaluate ladder (24 checkpoints)": sum(v for k, v in eval_seconds.items() if not k.startswith(TARGET.name)),
-        "evaluate target (3 checkpoints)": sum(v for k, v in eval_seconds.items() if k.startswith(TARGET.name)),
+        "train ladder": sum(p["train_seconds"] for p in plans if p["model"] != spec.target.name),
+        "train target": sum(p["train_seconds"] for p in plans if p["model"] == spec.target.name),
+        "evaluate ladder (24 checkpoints)": sum(
+            v for k, v in eval_seconds.items() if not k.startswith(spec.target.name)
+        ),
+        "evaluate target (3 checkpoints)": sum(v for k, v in eval_seconds.items() if k.startswith(spec.target.name)),
         "benchcast ingest + export": ingest_seconds,
     }
     (out / "timings.json").write_text(json.dumps(timings, indent=1))
     if args.no_bundle:
         log(f"done in {time.time() - start:.0f}s (no bundle)")
         return 0
-    from bundle import write_dataset
+    if args.ladder == "cod":
+        from bundle_cod import write_dataset
+    else:
+        from bundle import write_dataset
 
-    summary = write_dataset(export, plans, args.bundle, timings=timings, license_from=LICENSE, repeats=REPEATS)
+    summary = write_dataset(export, plans, bundle_folder, timings=timings, license_from=LICENSE, repeats=REPEATS)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    log(f"bundled into {args.bundle}")
-    forecasts(args.bundle, out)
+    log(f"bundled into {bundle_folder}")
+    forecasts(bundle_folder, out, spec.target.name)
     log(f"done in {time.time() - start:.0f}s")
     return 0
 

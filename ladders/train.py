@@ -15,6 +15,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -77,10 +78,19 @@ def schedule(step: int, nominal: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def train(size: Size, out: Path, *, seed: int, tokens_per_param: float = TOKENS_PER_PARAM, log=print) -> dict:
+def train(
+    size: Size,
+    out: Path,
+    *,
+    seed: int,
+    tokens_per_param: float = TOKENS_PER_PARAM,
+    log=print,
+    batches: Callable[[int, int, int], Iterator[list[str]]] = training_batches,
+) -> dict:
     """Train ``size`` and write ``out/<model>/step<k>/`` for the three checkpoints; return the plan with
     the final training loss. ``seed`` sets the initialisation; deterministic for a given seed and thread count.
-    A model whose ``train.json`` exists is not trained again."""
+    A model whose ``train.json`` exists is not trained again. ``batches(seed, batch_size, seq_len)`` is the
+    training stream (the reference ladder's task mixture unless another world's is given)."""
     info = plan(size, tokens_per_param)
     folder = out / size.name
     done = folder / "train.json"
@@ -106,7 +116,7 @@ def train(size: Size, out: Path, *, seed: int, tokens_per_param: float = TOKENS_
         lr=info["lr"],
         betas=(0.9, 0.98),
     )
-    batches = training_batches(DATA_SEED, BATCH_SIZE, SEQ_LEN)
+    stream = batches(DATA_SEED, BATCH_SIZE, SEQ_LEN)
     last = info["steps"][-1]
     saves = set(info["steps"])
     start = time.time()
@@ -114,7 +124,7 @@ def train(size: Size, out: Path, *, seed: int, tokens_per_param: float = TOKENS_
     for step in range(1, last + 1):
         for group in optimizer.param_groups:
             group["lr"] = schedule(step - 1, info["step"], info["lr"])
-        ids = encode(next(batches))[:, :SEQ_LEN]
+        ids = encode(next(stream))[:, :SEQ_LEN]
         loss = model(input_ids=ids, labels=answer_labels(ids)).loss  # the model shifts the labels itself
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -263,6 +263,23 @@ def _cod_starts(x: np.ndarray, y: np.ndarray) -> list[tuple[float, ...]]:
     ``k = (1 - g) e^-c``, so every (a, b) on a grid gets its best (g, c) in closed form; the best few grid
     points, from different sharpness ranges, become the starts of the bounded fit.
     """
+    return _profiled_starts(x, y, _gompertz_rise, cod_law)
+
+
+def _gompertz_rise(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", under="ignore"):
+        return np.exp(-a[:, None] * x[None, :] ** (-b[:, None]))
+
+
+def _logistic_rise(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore", under="ignore"):
+        return 1.0 / (1.0 + a[:, None] * x[None, :] ** (-b[:, None]))
+
+
+def _profiled_starts(
+    x: np.ndarray, y: np.ndarray, rise: Callable[..., np.ndarray], law: Callable[..., np.ndarray]
+) -> list[tuple[float, ...]]:
+    """The profiled grid search of ``_cod_starts`` for any law ``y = g + (1 - g) e^-c * rise(C; a, b)``."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     floor = float(max(0.0, np.min(y) * 0.9)) if y.size else 0.0
@@ -272,8 +289,7 @@ def _cod_starts(x: np.ndarray, y: np.ndarray) -> list[tuple[float, ...]]:
         return [*((a, b, 0.05, floor) for b in (0.1, 0.3, 0.6, 1.2) for a in (1.0, 10.0, 100.0)), ceiling]
     b = np.repeat(_GRID_B, _GRID_HALF.size)
     a = np.minimum(np.log(2.0) * (10.0 ** np.tile(_GRID_HALF, _GRID_B.size)) ** b, 1e8)
-    with np.errstate(over="ignore", under="ignore"):
-        u = np.exp(-a[:, None] * x[None, :] ** (-b[:, None]))
+    u = rise(x, a, b)
     # least squares of y on [1, u] per grid point, then g clipped to [0, 1] and k to [(1 - g) e^-20, 1 - g]
     mean_u, mean_y = u.mean(axis=1), float(y.mean())
     spread = ((u - mean_u[:, None]) ** 2).sum(axis=1)
@@ -287,7 +303,7 @@ def _cod_starts(x: np.ndarray, y: np.ndarray) -> list[tuple[float, ...]]:
     for band in (b < 0.3, (b >= 0.3) & (b < 1.0), b >= 1.0):
         best = np.flatnonzero(band)[np.argmin(np.where(np.isfinite(cost[band]), cost[band], np.inf))]
         starts.append((float(a[best]), float(b[best]), float(c[best]), float(g[best])))
-    starts.sort(key=lambda start: float(np.sum((cod_law(x, *start) - y) ** 2)))
+    starts.sort(key=lambda start: float(np.sum((law(x, *start) - y) ** 2)))
     return [*starts, ceiling]
 
 
@@ -301,3 +317,48 @@ COD_LAW = Law(
     jacobian=cod_law_jacobian,
 )
 """Eq. 4 with bounds a, b, c >= 0 and 0 <= g <= 1 (cod-method.md §4.1)."""
+
+
+def logistic_law(compute: np.ndarray, a: float, b: float, c: float, g: float) -> np.ndarray:
+    """COD's law with a logistic rise in log-compute: ``y = g + (1 - g) * exp(-c) / (1 + a * C**-b)``.
+
+    The same floor ``g``, ceiling ``g + (1 - g) e^-c`` and top tail ``1 - a C^-b`` as ``cod_law``; below its
+    midpoint it rises as a power of compute, as an item-response (2PL) curve in log-compute does, where the
+    paper's law rises as ``exp(-a C^-b)``, far more steeply. A cluster seen only in its onset therefore
+    extrapolates very differently under the two (docs/decisions.md, "Which law a cluster follows").
+
+    Examples
+    --------
+    >>> round(float(logistic_law(np.array([100.0]), a=100.0, b=1.0, c=0.0, g=0.0)[0]), 4)
+    0.5
+    """
+    compute = np.asarray(compute, dtype=float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        return g + (1.0 - g) * np.exp(-c) / (1.0 + a * compute ** (-b))
+
+
+def logistic_law_jacobian(compute: np.ndarray, a: float, b: float, c: float, g: float) -> np.ndarray:
+    """Partial derivatives of ``logistic_law`` with respect to (a, b, c, g), one row per compute value."""
+    compute = np.asarray(compute, dtype=float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+        power = compute ** (-b)
+        denominator = 1.0 + a * power
+        share = np.exp(-c) / denominator
+        slope = (1.0 - g) * share / denominator
+        return np.stack([-slope * power, slope * a * power * np.log(compute), -(1.0 - g) * share, 1.0 - share], axis=1)
+
+
+def _logistic_starts(x: np.ndarray, y: np.ndarray) -> list[tuple[float, ...]]:
+    return _profiled_starts(x, y, _logistic_rise, logistic_law)
+
+
+LOGISTIC_LAW = Law(
+    name="cod-logistic",
+    function=logistic_law,
+    parameters=("a", "b", "c", "g"),
+    lower=COD_LAW.lower,
+    upper=COD_LAW.upper,
+    starts=_logistic_starts,
+    jacobian=logistic_law_jacobian,
+)
+"""``logistic_law`` with COD_LAW's bounds, so that COD's class rules read the same on both."""

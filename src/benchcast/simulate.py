@@ -151,3 +151,92 @@ def simulate_ladder(
         items=items,
         benchmark=benchmark,
     )
+
+
+def simulate_irt_ladder(
+    *,
+    n_items: int = 10_000,
+    n_models: int = 8,
+    trials: int = 100,
+    decades: float = 3.0,
+    smallest: float = 1e20,
+    target_ratio: float = 25.0,
+    chance: float = 0.0,
+    difficulty: tuple[float, float] = (-1.0, 5.0),
+    slope: tuple[float, float] = (1.0, 4.0),
+    benchmark: str = "irt",
+    seed: int = 0,
+) -> SimulatedLadder:
+    """A ladder whose items follow item-response curves rather than COD's own law: item ``i`` passes with
+    ``g + (1 - g) * sigmoid(s_i * (log10(C / smallest) - d_i))``, difficulty ``d_i`` uniform in ``difficulty``
+    (decades above the smallest ladder model) and slope ``s_i`` uniform in ``slope`` (per decade). This is the
+    world COD describes in words (graded difficulty, smooth per-item growth in log-compute), with a law that
+    is not the one it fits, so a forecast's error here is the method's, not the simulator's echo.
+
+    Examples
+    --------
+    >>> sim = simulate_irt_ladder(n_items=200, n_models=4, trials=10, seed=1)
+    >>> len(sim.ladder_models), round(sim.truth, 3) == round(sim.irt_truth, 3)
+    (4, True)
+    """
+    if n_models < 2 or n_items < 1 or trials < 1:
+        raise ValueError("n_models must be at least 2; n_items and trials positive")
+    rng = np.random.default_rng(seed)
+    d = rng.uniform(*difficulty, size=n_items)
+    s = rng.uniform(*slope, size=n_items)
+    decade = np.linspace(0.0, decades, n_models)
+    compute = smallest * 10.0**decade
+    target_compute = float(compute[-1] * target_ratio)
+    all_decades = np.append(decade, decades + np.log10(target_ratio))
+    expected = chance + (1 - chance) / (1 + np.exp(-s[:, None] * (all_decades[None, :] - d[:, None])))
+    correct = rng.binomial(trials, expected)
+    names = [f"irt-{i + 1}" for i in range(n_models)]
+    target = "irt-target"
+    item_ids = np.array([f"q{i:05d}" for i in range(n_items)])
+    results = validate_results(
+        pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "model": name,
+                        "benchmark": benchmark,
+                        "item": item_ids,
+                        "trials": float(trials),
+                        "correct": correct[:, column].astype(float),
+                    }
+                )
+                for column, name in enumerate([*names, target])
+            ],
+            ignore_index=True,
+        )
+    )
+    cards = {
+        name: ModelCard(name, compute=float(c), family="irt", role=Role.LADDER)
+        for name, c in zip(names, compute, strict=True)
+    }
+    cards[target] = ModelCard(target, compute=target_compute, family="irt", role=Role.TARGET)
+    ladder = Ladder(results, cards, chance={benchmark: chance} if chance else None, name="simulated-irt")
+    truth = float(expected[:, -1].mean())
+    return IRTLadder(
+        ladder=ladder,
+        results=results,
+        cards=cards,
+        ladder_models=tuple(names),
+        target=target,
+        target_compute=target_compute,
+        truth=truth,
+        items=None,
+        benchmark=benchmark,
+        expected=expected,
+    )
+
+
+@dataclass(frozen=True)
+class IRTLadder(SimulatedLadder):
+    """A simulated IRT ladder; ``expected`` holds every item's true pass rate at each model (target last)."""
+
+    expected: np.ndarray | None = None
+
+    @property
+    def irt_truth(self) -> float:
+        return float(self.expected[:, -1].mean())

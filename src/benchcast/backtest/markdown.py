@@ -496,4 +496,7 @@ def _skipped_section(result: BacktestResult) -> list[str]:
 
 
 def write_markdown(result: BacktestResult, path: str | Path) -> Path:
-    return write_atomic(path, render_markdown(result))
+    """Write the page; a ladder-design section already in it (``benchcast ladder-design``) is kept."""
+    from benchcast.backtest.design import keep_design_section
+
+    return write_atomic(path, keep_design_section(Path(path), render_markdown(result)))

@@ -151,3 +151,52 @@ def backtest(
             writer(result, path)
             if not quiet:
                 console.print(f"wrote {path}")
+
+
+@app.command("ladder-design")
+@handle_errors
+def ladder_design(
+    dataset: Annotated[str, typer.Argument(help="A bundled dataset with a backtest case (e.g. cod-ladder).")],
+    markdown: Annotated[
+        Path | None, typer.Option("--markdown", help="Put the table into this page (e.g. docs/backtests.md).")
+    ] = None,
+    methods: Annotated[str, typer.Option("--methods", help="Comma-separated methods.")] = "cod,auto",
+    models: Annotated[str, typer.Option(help="Smaller ladder sizes to try, comma-separated.")] = "4,6",
+    items: Annotated[str, typer.Option(help="Items per benchmark to try, comma-separated.")] = "250,500",
+    trials: Annotated[str, typer.Option(help="Samples per item to try, comma-separated.")] = "10,30",
+    seeds: Annotated[int, typer.Option(help="Repeats of each subsampled design.")] = 3,
+) -> None:
+    """How each method's error grows as the ladder shrinks: fewer models, items or samples per item."""
+    from benchcast.backtest.design import design_table, render_design, write_design_section
+    from benchcast.datasets import list_datasets
+
+    if dataset not in list_datasets():
+        raise InputError(f"unknown dataset {dataset!r}; bundled: {', '.join(list_datasets())}", field="dataset")
+
+    def numbers(text: str, name: str) -> list[int]:
+        try:
+            values = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise InputError(f"--{name} takes whole numbers separated by commas, got {text!r}", field=name) from None
+        if any(value < 1 for value in values):
+            raise InputError(f"--{name} values must be positive, got {text!r}", field=name)
+        return values
+
+    table = design_table(
+        dataset,
+        methods=_split([methods]),
+        models=numbers(models, "models"),
+        items=numbers(items, "items"),
+        trials=numbers(trials, "trials"),
+        seeds=seeds,
+    )
+    parts = ["benchcast", "ladder-design", dataset, "--methods", methods, "--models", models, "--items", items]
+    parts += ["--trials", trials, "--seeds", str(seeds)]
+    if markdown is not None:
+        parts += ["--markdown", str(markdown)]
+    section = render_design(table, dataset, shlex.join(parts))
+    if markdown is not None:
+        write_design_section(markdown, section)
+        console.print(f"wrote the ladder-design table into {markdown}")
+    else:
+        console.print(section, markup=False, highlight=False)

@@ -55,8 +55,14 @@ def dataset_info(name: str) -> DatasetInfo:
     return datasets[name]
 
 
-def load_dataset(name: str, *, checkpoint_window: int = 1) -> Ladder:
-    """Load a bundled dataset as a ``Ladder``.
+def load_results(name: str) -> pd.DataFrame:
+    """A bundled dataset's item results, validated (the long format of ``results.csv.gz``)."""
+    return validate_results(pd.read_csv(dataset_info(name).path / "results.csv.gz", dtype={"item": str}))
+
+
+def load_dataset(name: str, *, checkpoint_window: int = 1, results: pd.DataFrame | None = None) -> Ladder:
+    """Load a bundled dataset as a ``Ladder``; ``results`` replaces its item results (e.g. a subsample of
+    ``load_results(name)``, to ask what a smaller ladder would have forecast).
 
     Examples
     --------
@@ -65,7 +71,7 @@ def load_dataset(name: str, *, checkpoint_window: int = 1) -> Ladder:
     7
     """
     info = dataset_info(name)
-    results = validate_results(pd.read_csv(info.path / "results.csv.gz", dtype={"item": str}))
+    results = load_results(name) if results is None else results
     cards = load_model_cards(info.path / "models.csv")
     metrics_file = info.path / "metrics.csv.gz"
     metrics = pd.read_csv(metrics_file) if metrics_file.exists() else None
