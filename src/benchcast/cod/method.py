@@ -10,7 +10,11 @@ Every paper default is a named parameter (cod-method.md §0.1). Where the paper 
   greedy score (§4.1 names this as the alternative reading);
 * the radius cap is sqrt(d)/10 for d ladder models (§2);
 * the radius check uses the mean-shift mode (``centre="mode"``), the spec's default;
-* anchors are added to the mapping points without a compatibility test (the paper does not specify one).
+* anchors are added to the mapping points without a compatibility test (the paper does not specify one);
+* each cluster follows the paper's law or its logistic twin, whichever predicted the cluster's last two ladder
+  points better from the models below them (``law="select"``): the paper's law rises as ``exp(-a C^-b)`` and
+  under-forecasts clusters seen only in their onset when items rise like item-response curves (6 points low on
+  the simulated IRT ladders; docs/decisions.md, "Which law a cluster follows"). ``law="cod"`` is the paper's.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from benchcast.cod.mapping import Mapping, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift, radius
 from benchcast.cod.seeded import reassign_clusters
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.laws import COD_LAW, LawFit, fit_law
+from benchcast.laws import COD_LAW, LOGISTIC_LAW, Law, LawFit, fit_law
 from benchcast.methods import Method, MethodForecast, register_method
 
 EXTRAPOLATABLE = "extrapolatable"
@@ -34,6 +38,15 @@ NON_EXTRAPOLATABLE = "non-extrapolatable"
 NON_EMERGENT = "non-emergent"
 OUTLIER = "outlier"
 CLASSES = (EXTRAPOLATABLE, NON_EXTRAPOLATABLE, NON_EMERGENT, OUTLIER)
+LAWS = {"cod": (COD_LAW,), "logistic": (LOGISTIC_LAW,), "select": (COD_LAW, LOGISTIC_LAW)}
+"""The cluster laws each ``law`` setting may use; with several, a hold-out on the ladder's top picks one."""
+SELECTION_HOLDOUT = 2
+"""Law selection refits without the top 1, then the top 2, ladder models and scores the points left out."""
+SELECTION_MARGIN = 0.5
+"""Another law replaces the paper's only when its hold-out error is at most this share of the paper law's: on
+items that follow the paper's law, a noisy hold-out must not switch clusters away from it."""
+SELECTION_MIN_MODELS = 6
+"""Below this many ladder models a 4-parameter refit on fewer points says little: the paper's law is used."""
 LADDER_UNIT_DIVISOR = 100.0
 """With ``compute_unit="ladder"`` the smallest ladder model sits at C = 100, as a 10^20-FLOP model does in the
 paper's unit of 10^18 FLOPs."""
@@ -140,6 +153,13 @@ class COD(Method):
         Subset-to-full map (paper v4: spline; v1: poly4).
     mapping_rmse : float
         Spline RMSE target T (paper: 0.005).
+    min_share : float
+        Below this predictable share COD declines: the mapping would then carry the forecast from a few
+        items to the whole benchmark through its (1, 1) endpoint alone (benchcast's addition; the paper's
+        shares were 53-94%).
+    law : {"select", "cod", "logistic"}
+        The cluster law: the paper's (``"cod"``), its logistic twin, or per cluster whichever forecast the
+        ladder's top models better from the models below them (default; see the module docstring).
     min_models : int
         Fewer ladder models than this and COD declines (a 4-parameter law needs points).
     compute_unit : float or "ladder"
@@ -177,6 +197,8 @@ class COD(Method):
         min_models: int = 3,
         compute_unit: float | str = "ladder",
         use_anchors: bool = True,
+        law: str = "select",
+        min_share: float = 0.2,
     ) -> None:
         self.quantile = quantile
         self.radius_cap = radius_cap
@@ -192,12 +214,16 @@ class COD(Method):
         self.min_models = min_models
         self.compute_unit = compute_unit
         self.use_anchors = use_anchors
+        self.law = law
+        self.min_share = min_share
 
     def _validate(self) -> None:
         if not 0 < self.quantile <= 1:
             raise ValueError(f"quantile must lie in (0, 1], got {self.quantile}")
         if self.min_cluster_size < 1:
             raise ValueError(f"min_cluster_size must be >= 1, got {self.min_cluster_size}")
+        if self.law not in LAWS:
+            raise ValueError(f"law must be one of {', '.join(LAWS)}, got {self.law!r}")
         if self.centre not in {"mode", "mean"}:
             raise ValueError(f"centre must be 'mode' or 'mean', got {self.centre!r}")
         if not (self.floor in {"fit", "chance"} or isinstance(self.floor, int | float)):
@@ -270,11 +296,11 @@ class COD(Method):
             if floor_bounds is not None:
                 lower[3], upper[3] = floor_bounds
             if warm is not None:
-                # the same cluster's full-data fit is the start: the replicate's curve lies close to it
-                start = warm.clusters_[int(twins[cluster_id])].fit.values
-                law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper, starts=[start])
+                # the same cluster's full-data fit (and law) is the start: the replicate's curve lies close to it
+                twin_fit = warm.clusters_[int(twins[cluster_id])].fit
+                law_fit = fit_law(twin_fit.law, units, accuracy, lower=lower, upper=upper, starts=[twin_fit.values])
             else:
-                law_fit = fit_law(COD_LAW, units, accuracy, lower=lower, upper=upper)
+                law_fit = self._fit_cluster(units, accuracy, lower, upper)
             kind, reason = classify(
                 law_fit, accuracy, units, a_min=self.a_min, b_min=self.b_min, c_max=self.c_max, min_rise=self.min_rise
             )
@@ -288,6 +314,12 @@ class COD(Method):
         if not self.predictable_.any():
             self.declined_ = "no cluster is extrapolatable: nothing on this benchmark scales cleanly on the ladder"
             return self
+        if self.predictable_share_ < self.min_share:
+            self.declined_ = (
+                f"only {100 * self.predictable_share_:.0f}% of items scale cleanly on the ladder (under "
+                f"{100 * self.min_share:.0f}%): the rest, which have not emerged, would be guessed by the mapping"
+            )
+            return self
         subset_scores = rates[self.predictable_].mean(axis=0)
         full_scores = rates.mean(axis=0)
         if self.use_anchors and ladder.anchor_pass_rates is not None:
@@ -298,6 +330,17 @@ class COD(Method):
         )
         self._collect_warnings(ladder)
         return self
+
+    def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
+        """The cluster's law fit; with several candidate laws, the one whose refits without the top ladder
+        models forecast the left-out points best (ties and short ladders keep the paper's law)."""
+        laws = LAWS[self.law]
+        if len(laws) == 1 or len(units) < SELECTION_MIN_MODELS:
+            return fit_law(laws[0], units, accuracy, lower=lower, upper=upper)
+        errors = np.array([_holdout_error(law, units, accuracy, lower, upper) for law in laws])
+        errors[1:] /= SELECTION_MARGIN  # the paper's law (first) wins unless another is clearly better
+        best = laws[int(np.argmin(errors))]
+        return fit_law(best, units, accuracy, lower=lower, upper=upper)
 
     def _warm_twin(self, ladder: BenchmarkLadder) -> COD | None:
         """The fitted COD given to ``warm_start``, with its centres on this ladder's models (a bootstrap
@@ -379,6 +422,15 @@ class COD(Method):
             "item_map": item_map(ladder.pass_rates),
         }
         return MethodForecast(value, details=details, warnings=warnings)
+
+
+def _holdout_error(law: Law, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
+    """Squared error of ``law`` refitted without the top 1, then 2, ladder points, on the points left out."""
+    total = 0.0
+    for held in range(1, SELECTION_HOLDOUT + 1):
+        fit = fit_law(law, units[:-held], accuracy[:-held], lower=lower, upper=upper)
+        total += float(np.sum((fit.predict(units[-held:]) - accuracy[-held:]) ** 2))
+    return total if math.isfinite(total) else math.inf
 
 
 def _curve_points(mapping: Mapping) -> list[list[float]]:
