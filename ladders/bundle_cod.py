@@ -93,7 +93,7 @@ def write_dataset(
     ratio = next(p["compute"] for p in plans if p["model"] == COD_TARGET.name) / largest
     meta = {
         "name": NAME,
-        "title": "benchcast COD-regime ladder: 8 transformers (5k-52k params) recalling Zipf-frequent facts, 22x target",
+        "title": "benchcast COD-regime ladder: 8 transformers (5k-52k params) recall Zipf-frequent facts, 22x target",
         "description": (
             "A ladder built for COD's regime: eight 3-layer GPT-2-style models and a target with "
             f"{ratio:.1f}x the compute of the largest, one recipe at {TOKENS_PER_PARAM} training tokens per "
