@@ -314,3 +314,15 @@ def test_default_forecaster_analysis_pairs_forecasts_and_splits_verdicts():
         pytest.approx(20.0),
         {"non-monotone": 1},
     )
+
+
+def test_interval_score_adds_the_penalised_miss_to_the_width():
+    from benchcast.backtest.harness import BacktestRecord
+
+    def record(low, high, truth=0.5):
+        return BacktestRecord("d", "c", "t", "b", "m", 1.0, truth=truth, forecast=0.5, interval={"80": (low, high)})
+
+    assert record(0.45, 0.55).interval_score("80") == pytest.approx(10.0)  # covered: the width alone
+    assert record(0.55, 0.65).interval_score("80") == pytest.approx(10.0 + 10.0 * 5.0)  # 5 points short, 2/0.2
+    assert record(0.45, 0.55).interval_score("95") is None
+    assert record(0.0, 1.0).interval_score("80") > record(0.45, 0.55).interval_score("80")  # sharpness pays

@@ -139,6 +139,23 @@ class BacktestRecord:
         low, high = self.interval[level]
         return (high - low) * 100.0
 
+    def interval_score(self, level: str) -> float | None:
+        """Winkler's interval score in points: the width, plus 2/alpha times any miss beyond the interval
+        (alpha = 1 - level). Lower is better; it rewards sharp intervals only while they keep the truth.
+
+        Examples
+        --------
+        >>> r = BacktestRecord("d", "c", "t", "b", "m", 1.0, truth=0.5, forecast=0.5, interval={"80": (0.55, 0.65)})
+        >>> round(r.interval_score("80"), 6)  # 10 points wide, 5 points short: 10 + 2 / 0.2 * 5
+        60.0
+        """
+        if self.status != FORECAST or level not in self.interval:
+            return None
+        low, high = self.interval[level]
+        alpha = 1.0 - float(level) / 100.0
+        miss = max(low - self.truth, 0.0) + max(self.truth - high, 0.0)
+        return 100.0 * ((high - low) + 2.0 / alpha * miss)
+
     def to_dict(self) -> dict[str, Any]:
         out = {
             "dataset": self.dataset,

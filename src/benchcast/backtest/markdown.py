@@ -188,18 +188,32 @@ def _interval_section(result: BacktestResult) -> list[str]:
             _pct(s.coverage95, 0),
             _n(s.width80, 1),
             _n(s.width95, 1),
+            _n(s.score80, 1),
+            _n(s.score95, 1),
         ]
         for s in summaries
     ]
     return [
         *lines,
-        "Share of forecasts whose measured score fell inside the method's 80% and 95% intervals, and the mean "
-        "interval width in points. A calibrated method covers about 80% and 95%.",
+        "Share of forecasts whose measured score fell inside the method's 80% and 95% intervals, the mean "
+        "interval width in points, and the mean interval (Winkler) score in points: the width plus 2/alpha times "
+        "any miss (alpha = 0.2 or 0.05), so an interval scores well only if it is both sharp and right. A "
+        "calibrated method covers about 80% and 95%; among calibrated methods, the lower score is the more useful.",
         "",
         *_table(
-            ["dataset", "method", "with interval", "in 80% (%)", "in 95% (%)", "80% width", "95% width"],
+            [
+                "dataset",
+                "method",
+                "with interval",
+                "in 80% (%)",
+                "in 95% (%)",
+                "80% width",
+                "95% width",
+                "80% score",
+                "95% score",
+            ],
             rows,
-            ["l", "l", "r", "r", "r", "r", "r"],
+            ["l", "l", "r", "r", "r", "r", "r", "r", "r"],
         ),
         "",
     ]

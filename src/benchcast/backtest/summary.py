@@ -18,7 +18,8 @@ class MethodSummary:
     """One method's results on one dataset (``dataset == "all"``: every dataset pooled).
 
     Errors are absolute, in points. Coverage is the share of forecasts with an interval whose truth fell
-    inside it; widths are mean interval widths in points.
+    inside it; widths are mean interval widths in points; scores are mean Winkler interval scores in points
+    (width plus 2/alpha times each miss: sharpness and coverage in one number, lower is better).
     """
 
     dataset: str
@@ -34,6 +35,8 @@ class MethodSummary:
     coverage95: float | None
     width80: float | None
     width95: float | None
+    score80: float | None
+    score95: float | None
     seconds: float
 
     def to_dict(self) -> dict[str, object]:
@@ -46,11 +49,12 @@ def _mean(values: Sequence[float]) -> float | None:
 
 def summarise_records(dataset: str, method: str, records: Sequence[BacktestRecord]) -> MethodSummary:
     errors = [r.error for r in records if r.status == FORECAST]
-    coverage, widths = {}, {}
+    coverage, widths, scores = {}, {}, {}
     for level in LEVELS:
         hits = [r.covered(level) for r in records if r.covered(level) is not None]
         coverage[level] = _mean([float(hit) for hit in hits])
         widths[level] = _mean([r.width(level) for r in records if r.width(level) is not None])
+        scores[level] = _mean([r.interval_score(level) for r in records if r.interval_score(level) is not None])
     return MethodSummary(
         dataset=dataset,
         method=method,
@@ -65,6 +69,8 @@ def summarise_records(dataset: str, method: str, records: Sequence[BacktestRecor
         coverage95=coverage["95"],
         width80=widths["80"],
         width95=widths["95"],
+        score80=scores["80"],
+        score95=scores["95"],
         seconds=compute_seconds(records),
     )
 
