@@ -30,7 +30,7 @@ from benchcast.cod.mapping import Mapping, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift, radius
 from benchcast.cod.seeded import reassign_clusters
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.laws import COD_LAW, LOGISTIC_LAW, Law, LawFit, fit_law
+from benchcast.laws import COD_LAW, LOGISTIC_LAW, LawFit, fit_law
 from benchcast.methods import Method, MethodForecast, register_method
 
 EXTRAPOLATABLE = "extrapolatable"
@@ -45,6 +45,10 @@ SELECTION_HOLDOUT = 2
 SELECTION_MARGIN = 0.5
 """Another law replaces the paper's only when its hold-out error is at most this share of the paper law's: on
 items that follow the paper's law, a noisy hold-out must not switch clusters away from it."""
+HOLDOUT_STARTS = 2
+"""A hold-out refit runs the optimiser from the 2 best of its grid-searched starts (a full fit from all 4), for
+at most 100 evaluations (a full fit: 400): it only scores the law, and degenerate 4-parameter fits on 6-7
+points otherwise run to the limit."""
 SELECTION_MIN_MODELS = 6
 """Below this many ladder models a 4-parameter refit on fewer points says little: the paper's law is used."""
 LADDER_UNIT_DIVISOR = 100.0
@@ -335,12 +339,13 @@ class COD(Method):
         """The cluster's law fit; with several candidate laws, the one whose refits without the top ladder
         models forecast the left-out points best (ties and short ladders keep the paper's law)."""
         laws = LAWS[self.law]
-        if len(laws) == 1 or len(units) < SELECTION_MIN_MODELS:
+        flat = float(np.ptp(accuracy)) < self.min_rise  # no rise, no shape to choose between
+        if len(laws) == 1 or len(units) < SELECTION_MIN_MODELS or flat:
             return fit_law(laws[0], units, accuracy, lower=lower, upper=upper)
-        errors = np.array([_holdout_error(law, units, accuracy, lower, upper) for law in laws])
+        fits = [fit_law(law, units, accuracy, lower=lower, upper=upper) for law in laws]
+        errors = np.array([_holdout_error(fit, units, accuracy, lower, upper) for fit in fits])
         errors[1:] /= SELECTION_MARGIN  # the paper's law (first) wins unless another is clearly better
-        best = laws[int(np.argmin(errors))]
-        return fit_law(best, units, accuracy, lower=lower, upper=upper)
+        return fits[int(np.argmin(errors))]
 
     def _warm_twin(self, ladder: BenchmarkLadder) -> COD | None:
         """The fitted COD given to ``warm_start``, with its centres on this ladder's models (a bootstrap
@@ -424,11 +429,15 @@ class COD(Method):
         return MethodForecast(value, details=details, warnings=warnings)
 
 
-def _holdout_error(law: Law, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
-    """Squared error of ``law`` refitted without the top 1, then 2, ladder points, on the points left out."""
+def _holdout_error(full: LawFit, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
+    """Squared error of ``full``'s law refitted without the top 1, then 2, ladder points, on the points left
+    out. Each refit starts afresh: one started from the full fit, which saw the left-out points, would stay near
+    it and score the law on points it was fitted to."""
     total = 0.0
     for held in range(1, SELECTION_HOLDOUT + 1):
-        fit = fit_law(law, units[:-held], accuracy[:-held], lower=lower, upper=upper)
+        fit = fit_law(
+            full.law, units[:-held], accuracy[:-held], lower=lower, upper=upper, refine=HOLDOUT_STARTS, max_nfev=100
+        )
         total += float(np.sum((fit.predict(units[-held:]) - accuracy[-held:]) ** 2))
     return total if math.isfinite(total) else math.inf
 
