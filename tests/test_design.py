@@ -16,6 +16,7 @@ from benchcast.backtest.design import (
     write_design_section,
 )
 from benchcast.cli import _register, app
+from benchcast.data.results import validate_results
 
 _register()
 runner = CliRunner()
@@ -34,7 +35,7 @@ def _results() -> pd.DataFrame:
                     "correct": float(min(100, 5 * item)),
                 }
             )
-    return pd.DataFrame(rows)
+    return validate_results(pd.DataFrame(rows))
 
 
 def test_spaced_keeps_both_ends_and_spreads_the_rest():
@@ -54,6 +55,7 @@ def test_thinning_draws_fewer_samples_without_touching_the_target():
     kept = ladder.set_index(["model", "item"])["correct"]
     assert (kept[stored.loc[kept.index] == 0] == 0).all()
     assert (kept[stored.loc[kept.index] == 100] == 10).all()
+    assert (ladder["pass_rate"] == ladder["correct"] / 10).all()  # what the ladder reads moves with the counts
     target = out[out["model"] == "target"].set_index("item")
     assert (target["trials"] == 100).all() and (
         target["correct"] == results[results["model"] == "target"].set_index("item")["correct"]

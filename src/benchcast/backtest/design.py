@@ -76,6 +76,8 @@ def thin(results: pd.DataFrame, design: Design, keep_whole: Sequence[str], rng: 
         good = out.loc[thinned, "correct"].to_numpy(int)
         out.loc[thinned, "correct"] = rng.hypergeometric(good, total - good, design.trials).astype(float)
         out.loc[thinned, "trials"] = float(design.trials)
+        if "pass_rate" in out:  # derived from the counts on validation: derive it again
+            out.loc[thinned, "pass_rate"] = out.loc[thinned, "correct"] / out.loc[thinned, "trials"]
     return out
 
 
