@@ -25,7 +25,7 @@ from benchcast.datasets import load_dataset
 
 VARIANTS: dict[str, dict] = {
     "default (min_share=0)": {},
-    "paper's law only (law=cod)": {"law": "cod"},
+    "law choice (law=select)": {"law": "select"},
     "logistic law only": {"law": "logistic"},
     "mapping poly4 (paper v1)": {"mapping": "poly4"},
     "mapping isotonic": {"mapping": "isotonic"},

@@ -40,6 +40,23 @@ def test_demo_table_keeps_every_number_whole_in_an_80_column_terminal():
     assert all(len(re.findall(r"\d+\.\d", row)) >= 4 for row in rows)
 
 
+def test_forecast_json_is_compact_unless_items_are_asked_for(sim_files, tmp_path):
+    results, models = sim_files
+    command = ["forecast", str(results), "--models", str(models), "--target", "sim-target", "--method", "cod"]
+    command += ["--bootstrap", "0"]
+    compact, full = tmp_path / "compact.json", tmp_path / "full.json"
+    assert runner.invoke(app, [*command, "--json", str(compact)]).exit_code == 0
+    assert runner.invoke(app, [*command, "--json", str(full), "--items"]).exit_code == 0
+    small, large = json.loads(compact.read_text())["sim"], json.loads(full.read_text())["sim"]
+    assert len(large["details"]["item_labels"]) == len(large["details"]["item_map"]["x"]) == 400
+    # the same forecast, without what grows with the benchmark
+    assert small == {**large, "details": {k: v for k, v in large["details"].items() if not k.startswith("item_")}}
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(compact), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "No item map" in out.read_text()
+
+
 def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):
     results, models = sim_files
     out = tmp_path / "f.json"

@@ -150,16 +150,16 @@ def test_forecast_within_one_point_where_the_law_holds():
 @pytest.mark.slow
 def test_item_response_ladders_lose_most_of_the_paper_laws_low_bias():
     """Items that rise as logistic curves in log-compute (graded difficulty, 100 trials, 8 models over 3
-    decades, target 25x, floors 0 and 1/4, two seeds each): the paper's law alone forecasts 4-6 points low
-    (clusters seen only in their onset); COD's per-cluster law choice removes most of that on average and
-    beats the end-to-end exponential law. It does not meet 1.5 points on every ladder: with a 1/4 floor one
-    seed misses by 4 points either way (docs/decisions.md, "Which law a cluster follows")."""
+    decades, target 25x, floors 0 and 1/4, two seeds each): the paper's law (the default) forecasts 4-6 points
+    low (clusters seen only in their onset); the per-cluster law choice (``law="select"``) removes most of that
+    on average and beats the end-to-end exponential law. It does not meet 1.5 points on every ladder: with a 1/4
+    floor one seed misses by 4 points either way (docs/decisions.md, "Which law a cluster follows")."""
     chosen, paper, e2e = [], [], []
     for chance in (0.0, 0.25):
         for seed in (0, 1):
             sim = simulate_irt_ladder(n_items=4000, chance=chance, seed=seed)
             bench = _bench(sim)
-            for errors, model in ((chosen, COD()), (paper, COD(law="cod")), (e2e, get_method("e2e-exp"))):
+            for errors, model in ((chosen, COD(law="select")), (paper, COD()), (e2e, get_method("e2e-exp"))):
                 errors.append(100 * (model.fit(bench).forecast(sim.target_compute).value - sim.truth))
     mean_abs = {name: float(np.mean(np.abs(v))) for name, v in (("chosen", chosen), ("paper", paper), ("e2e", e2e))}
     assert float(np.mean(paper)) < -3.0, paper  # the bias the choice is for is still there without it
@@ -171,11 +171,11 @@ def test_law_choice_keeps_the_papers_law_where_items_follow_it():
     """On items drawn from the paper's own law, the hold-out choice picks it for most of the items, and the
     forecast is the paper law's."""
     sim = simulate_ladder(n_items=2000, seed=3)
-    model = COD().fit(_bench(sim))
+    model = COD(law="select").fit(_bench(sim))
     kept = [c for c in model.clusters_ if c.kind == EXTRAPOLATABLE]
     paper_items = sum(c.size for c in kept if c.fit.law is COD_LAW)
     assert paper_items > 0.6 * sum(c.size for c in kept)
-    paper = COD(law="cod").fit(_bench(sim)).forecast(sim.target_compute).value
+    paper = COD().fit(_bench(sim)).forecast(sim.target_compute).value
     assert abs(model.forecast(sim.target_compute).value - paper) < 0.005
 
 

@@ -110,8 +110,26 @@ def test_without_truth_or_interval_the_page_says_so(as_json):
 
 def test_report_from_json_file_equals_report_from_forecast(cod_forecast, tmp_path):
     path = tmp_path / "forecast.json"
-    cod_forecast.write_json(path)
+    cod_forecast.write_json(path, items=True)
     assert render(load_forecast_json(path)) == render(cod_forecast)
+
+
+def test_report_from_compact_json_draws_all_but_the_item_map(cod_forecast, tmp_path):
+    # the JSON leaves per-item details out unless asked (``forecast --items``); the report notes what is missing
+    path = tmp_path / "forecast.json"
+    cod_forecast.write_json(path)
+    html = render(load_forecast_json(path))
+    assert figure_kinds(html) == ["forecast", "clusters", "mapping"]
+    assert "No item map" in html and "--items" in html
+    assert html == render(cod_forecast.to_dict(items=False))
+
+
+def test_compact_json_drops_item_details_of_auto_s_cod_too(small_sim):
+    result = forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="auto")
+    full, compact = result.to_dict()["sim"], result.to_dict(items=False)["sim"]
+    assert {"item_labels", "item_classes", "item_map"} <= set(full["details"]["cod"])
+    assert not [key for key in compact["details"]["cod"] if key.startswith("item_")]
+    assert figure_kinds(render({"sim": compact}))[:3] == ["forecast", "clusters", "mapping"]
 
 
 def test_cod_figures_carry_clusters_mapping_and_items(as_json):
@@ -300,7 +318,7 @@ def _bootstrap_off(command) -> list[str]:
 
 def test_cli_report_from_json(cod_forecast, tmp_path):
     path = tmp_path / "forecast.json"
-    cod_forecast.write_json(path)
+    cod_forecast.write_json(path, items=True)
     out = tmp_path / "report.html"
     result = runner.invoke(app, ["report", str(path), "--out", str(out), "--title", "My ladder"])
     assert result.exit_code == 0, result.output

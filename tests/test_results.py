@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchcast.data.cards import Role, load_model_cards
+from benchcast.data.cards import ModelCard, Role, load_model_cards
 from benchcast.data.ladder import Ladder
 from benchcast.data.results import load_results, validate_results
 from benchcast.errors import InputError
@@ -200,3 +200,55 @@ def test_checkpoints_smooth_symmetrically_and_are_not_ladder_points(tmp_path):
     last = Ladder(results, load_model_cards(write(tmp_path, "m2.csv", "model,compute\na,1e20\nbig,1e21\n")))
     # the last checkpoint has no later neighbour, so it is not averaged with earlier ones only
     assert last.benchmark_ladder("b", ["a"]).pass_rates[0, 0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + 'a,b,007,10,3\na,b,"x,y",10,4\nc,b,007,10,3\nc,b,"x,y",10,4\n',  # numbers as ids, separators
+        HEADER + "a,b,NA,10,5\n",  # pandas reads NA as missing: an empty id
+        HEADER + "a,b,q1, 10,3\na,b,q2,ten,3\n",  # a number after a space, a word where a number belongs
+        "item,a,c\nq1,True,0\nq2,1,1\n",  # a wide table mixing True and 1, which pyarrow and pandas type apart
+        "model,step,benchmark,item,score\na,2000,b,q1,0.12345678901234567\na,2000,b,q2,1e-3\n",
+        HEADER,
+    ],
+)
+def test_csv_reads_as_pandas_reads_it(tmp_path, monkeypatch, text):
+    # pyarrow parses where it can; what is accepted, and every message, stay those of pandas' own parser
+    from benchcast.data import results as module
+
+    path = write(tmp_path, "r.csv", text)
+
+    def outcome():
+        try:
+            return load_results(path)
+        except InputError as error:
+            return str(error)
+
+    ours = outcome()
+    options = {"dtype": {"model": str, "benchmark": str, "item": str}}
+    monkeypatch.setattr(module, "_read_csv", lambda path, sep: pd.read_csv(path, sep=sep, **options))
+    theirs = outcome()
+    if isinstance(ours, str) or isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_benchmark_ladder_is_the_pivot_of_the_results():
+    # items in sorted order and each (model, checkpoint) in its own column, whatever the row order
+    rng = np.random.default_rng(0)
+    rows = [
+        {"model": model, "step": step, "benchmark": "b", "item": f"q{item}", "trials": 20, "correct": rng.integers(21)}
+        for model, steps in (("m1", [10, 20, 30]), ("m2", [None]), ("m3", [5, 6]))
+        for step in steps
+        for item in rng.permutation(60)
+    ]
+    results = validate_results(pd.DataFrame(rows).sample(frac=1.0, random_state=1))
+    cards = {name: ModelCard(name, compute=compute) for name, compute in (("m1", 1e20), ("m2", 1e21), ("m3", 1e22))}
+    bench = Ladder(results, cards, checkpoint_window=0).benchmark_ladder("b", ["m1", "m2", "m3"])
+    steps = results["step"].astype(float).fillna(-1.0)
+    pivot = results.assign(step=steps).pivot(index="item", columns=["model", "step"], values="pass_rate").sort_index()
+    assert bench.items.tolist() == pivot.index.tolist()
+    for column, (model, step) in enumerate([("m1", 30.0), ("m2", -1.0), ("m3", 6.0)]):
+        np.testing.assert_array_equal(bench.pass_rates[:, column], pivot[model][step].to_numpy())

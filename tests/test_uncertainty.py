@@ -7,6 +7,7 @@ import pytest
 
 from benchcast.baselines.naive import LastModel
 from benchcast.cod.method import COD
+from benchcast.forecast import forecast
 from benchcast.uncertainty import bootstrap, bootstrap_targets, resample_ladder
 
 
@@ -89,3 +90,52 @@ def test_interval_error_is_the_hold_out_error_or_else_the_whole_move(bench, smal
     # farther targets carry more of it, up to four times the held-out gap
     assert validation_error(bench, validation, small_sim.target_compute * 1e6) <= 4 * measured + 1e-12
     assert validation_error(bench, validation, small_sim.target_compute * 1e6) > measured
+
+
+def test_a_replicate_is_the_plain_numpy_resample(bench):
+    # pins the random stream: the same seed gives the replicates (and intervals) it always gave
+    ours, numpy = np.random.default_rng(7), np.random.default_rng(7)
+    replicate = resample_ladder(bench, ours, items=True, trials=True, leave_out=1, min_models=3)
+    index = numpy.integers(0, bench.n_items, size=bench.n_items)
+    n = bench.trials[index].astype(np.int64)
+    rates = numpy.binomial(n, np.clip(bench.pass_rates[index], 0.0, 1.0)) / n
+    kept = np.setdiff1d(np.arange(bench.n_models), numpy.choice(bench.n_models, size=1, replace=False))
+    np.testing.assert_array_equal(replicate.pass_rates, rates[:, kept])
+    np.testing.assert_array_equal(replicate.trials, bench.trials[index][:, kept])
+    assert replicate.models == tuple(bench.models[k] for k in kept)
+
+
+def test_cluster_membership_is_the_kd_trees_even_on_exact_ties():
+    from scipy.spatial import cKDTree
+
+    from benchcast.cod.seeded import reassign_clusters
+
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        dims = int(rng.integers(2, 9))
+        # a lattice: many points lie exactly R from a centre, or exactly as far from two centres
+        points = rng.integers(0, 11, (500, dims)) / 10
+        centres = rng.integers(0, 11, (int(rng.integers(1, 30)), dims)) / 10
+        radius = float(rng.choice([0.1, 0.2, np.sqrt(0.02)]))
+        distance, nearest = cKDTree(centres).query(points)
+        nearest = np.where(distance <= radius, nearest, -1)
+        sizes = np.bincount(nearest[nearest >= 0], minlength=len(centres))
+        kept = sizes >= 3
+        new_id = np.where(kept, np.cumsum(kept) - 1, -1)
+        expected = np.where(nearest >= 0, new_id[np.maximum(nearest, 0)], -1)
+        labels, twins = reassign_clusters(points, radius, centres, min_cluster_size=3)
+        np.testing.assert_array_equal(labels, expected)
+        np.testing.assert_array_equal(twins, np.flatnonzero(kept))
+
+
+def test_hold_outs_in_workers_give_the_same_forecast(small_sim):
+    # with workers, the hold-out fits run beside the full fit; nothing else changes
+    kwargs = {"target": small_sim.target, "ladder_models": small_sim.ladder_models, "n_bootstrap": 4, "seed": 1}
+    one = forecast(small_sim.ladder, method="cod", n_jobs=1, **kwargs).benchmarks["sim"]
+    two = forecast(small_sim.ladder, method="cod", n_jobs=2, **kwargs).benchmarks["sim"]
+    assert two.forecast == one.forecast
+    # worker processes may round a vectorised sum differently in the last bit (see above)
+    error = one.details["bootstrap"]["validation_error"]
+    assert two.details["bootstrap"]["validation_error"] == pytest.approx(error, rel=1e-9)
+    for level, (low, high) in one.interval.items():
+        assert two.interval[level] == pytest.approx((low, high), abs=1e-8)

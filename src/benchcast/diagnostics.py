@@ -17,9 +17,11 @@ this ladder. ``verdict`` turns both into plain language.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.methods import Method, clone
@@ -113,6 +115,33 @@ Validation = dict[int, "np.ndarray | None"]
 def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     """``holdout_predictions`` for every k of ``HOLDOUTS`` the ladder allows, each on a fresh copy of ``method``."""
     return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
+
+
+class BackgroundValidation:
+    """``validate(method, ladder)`` started in ``n_jobs`` worker processes, so that the caller can fit ``method``
+    on the full ladder meanwhile: the hold-out fits do not need that fit, and on a large benchmark each costs
+    about as much. ``result()`` waits for them. With ``n_jobs=1`` nothing starts and ``result()`` validates
+    here, as ``validate`` does.
+    """
+
+    def __init__(self, method: Method, ladder: BenchmarkLadder, *, n_jobs: int = 1) -> None:
+        self.method = method
+        self.ladder = ladder
+        self._holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+        self._pending: Iterator[np.ndarray | None] | None = None
+        self._result: Validation | None = None
+        if n_jobs != 1 and self._holdouts:
+            # copied now, not when joblib draws the next task: by then the caller may be fitting ``method``
+            calls = [delayed(holdout_predictions)(clone(method), ladder, holdout=k) for k in self._holdouts]
+            self._pending = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
+
+    def result(self) -> Validation:
+        if self._result is None:
+            if self._pending is None:
+                self._result = validate(self.method, self.ladder)
+            else:
+                self._result = dict(zip(self._holdouts, self._pending, strict=True))
+        return self._result
 
 
 MAX_DISTANCE_RATIO = 4.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
-from benchcast.diagnostics import Validation, extrapolation_error, validate
+from benchcast.diagnostics import BackgroundValidation, Validation, extrapolation_error
 from benchcast.errors import BenchcastError, InputError, MethodError
 from benchcast.methods import Method, MethodForecast, clone, get_method
 from benchcast.uncertainty import bootstrap, widen
@@ -46,16 +46,25 @@ class BenchmarkForecast:
         return abs(self.forecast - self.truth) * 100.0
 
     def to_dict(self, *, items: bool = True) -> dict[str, Any]:
-        out = asdict(self)
+        """The JSON form. Without ``items`` the per-item details (``item_*`` keys, also in a candidate's own
+        details such as ``auto``'s ``details["cod"]``) are left out: they grow with the benchmark, the rest not."""
+        # not ``asdict``: it deep-copies every per-item list only for ``_plain`` to copy it again
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["interval"] = {k: [float(v[0]), float(v[1])] for k, v in self.interval.items()}
         out["error_points"] = self.error
         if not items:
-            out["details"] = {k: v for k, v in out["details"].items() if not k.startswith("item_")}
+            out["details"] = _without_items(self.details)
         return _plain(out)
+
+
+def _without_items(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: _without_items(v) if isinstance(v, dict) else v for k, v in details.items() if not k.startswith("item_")}
 
 
 def _plain(value: Any) -> Any:
     """Make numpy scalars and arrays JSON-serialisable; NaN becomes null."""
+    if type(value) is float:  # the commonest value first: per-item lists hold hundreds of thousands
+        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -66,6 +75,8 @@ def _plain(value: Any) -> Any:
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
     return value
 
 
@@ -79,8 +90,12 @@ class Forecast:
     def to_dict(self, *, items: bool = True) -> dict[str, Any]:
         return {name: bf.to_dict(items=items) for name, bf in self.benchmarks.items()}
 
-    def write_json(self, path: str | Path, *, items: bool = True) -> None:
-        """Write ``{benchmark: {"forecast": <0..1>, ...details}}``, atomically (no half-written file)."""
+    def write_json(self, path: str | Path, *, items: bool = False) -> None:
+        """Write ``{benchmark: {"forecast": <0..1>, ...details}}``, atomically (no half-written file).
+
+        Per-item details (COD's cluster label and class of every item, the item map) only with ``items``: on a
+        large benchmark they are nearly all of the file and of the time spent writing it, and only the report's
+        item map reads them."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -191,16 +206,22 @@ class _Job:
         )
 
 
-def _fit_and_forecast(job: _Job, *, validating: bool) -> tuple[Method, MethodForecast, Validation | None]:
+def _fit_and_forecast(
+    job: _Job, *, validating: bool, n_jobs: int = 1
+) -> tuple[Method, MethodForecast, Validation | None]:
     """Fit and forecast; with ``validating``, also the method's hold-out validation that its bootstrap
-    interval needs (it costs two more fits, so it runs here, where benchmarks run side by side)."""
+    interval needs. It costs two more fits, so it runs here, where benchmarks run side by side, or, with
+    ``n_jobs``, in the workers that the bootstrap will use next, while this process makes the full fit."""
     method = job.method
     reason = method.applicable(job.data)
     if reason:
         return method, MethodForecast(None, declined=reason), None
+    needed = validating and not method.own_intervals
+    holdouts = BackgroundValidation(method, job.data, n_jobs=n_jobs) if needed else None
     answer = method.fit(job.data).forecast(job.target_compute, **job.size)
-    needed = validating and answer.value is not None and not method.own_intervals
-    return method, answer, validate(method, job.data) if needed else None
+    if holdouts is None or answer.value is None:
+        return method, answer, None
+    return method, answer, holdouts.result()
 
 
 def forecast(
@@ -247,7 +268,7 @@ def forecast(
         run = delayed(_fit_and_forecast)
         fitted = Parallel(n_jobs=n_jobs)(run(job, validating=n_bootstrap > 0) for job in jobs)
     else:
-        fitted = [_fit_and_forecast(job, validating=n_bootstrap > 0) for job in jobs]
+        fitted = [_fit_and_forecast(job, validating=n_bootstrap > 0, n_jobs=n_jobs) for job in jobs]
     out = {}
     for job, (instance, answer, validation) in zip(jobs, fitted, strict=True):
         out[job.benchmark] = job.finish(

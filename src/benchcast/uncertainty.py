@@ -45,55 +45,82 @@ class BootstrapResult:
         }
 
 
+class Resampler:
+    """Draws bootstrap replicates of one benchmark ladder (see the module docstring).
+
+    What every replicate redraws from is prepared once: which pass rates have known trial counts, and the
+    trial counts and pass rates of the binomial redraw. A replicate then gathers its items' rows and draws their
+    noise with NumPy's binomial.
+    """
+
+    def __init__(self, ladder: BenchmarkLadder, *, items: bool, trials: bool, leave_out: int, min_models: int) -> None:
+        self.ladder = ladder
+        self.items = items
+        self.leave_out = leave_out if ladder.n_models - leave_out >= min_models else 0
+        self.known: np.ndarray | None = None
+        self.noise: tuple[np.ndarray, np.ndarray] | None = None
+        if trials:
+            known = np.isfinite(ladder.trials) & (ladder.trials > 0)
+            self.known = None if known.all() else known
+            # a continuous score (unknown trials) keeps its value, but its draw with n = 1 is still made, as it
+            # always was: the random stream, and so every replicate, stays the same
+            counts = np.where(known, ladder.trials, 1).astype(np.int64)
+            self.noise = (counts, np.clip(ladder.pass_rates, 0.0, 1.0))
+
+    def draw(self, rng: np.random.Generator) -> BenchmarkLadder:
+        """One replicate; the same ``rng`` state gives the same replicate."""
+        ladder = self.ladder
+        rates, index = ladder.pass_rates, None
+        if self.items:
+            index = rng.integers(0, ladder.n_items, size=ladder.n_items)
+            rates = rates[index]
+        if self.noise is not None:
+            counts, probabilities = self.noise if index is None else (self.noise[0][index], self.noise[1][index])
+            redrawn = rng.binomial(counts, probabilities) / counts
+            if self.known is None:
+                rates = redrawn
+            else:
+                rates = np.where(self.known if index is None else self.known[index], redrawn, rates)
+        replicate = ladder.with_pass_rates(rates, index)
+        if self.leave_out > 0:
+            dropped = rng.choice(ladder.n_models, size=self.leave_out, replace=False)
+            replicate = replicate.subset(np.setdiff1d(np.arange(ladder.n_models), dropped))
+        return replicate
+
+
 def resample_ladder(
     ladder: BenchmarkLadder, rng: np.random.Generator, *, items: bool, trials: bool, leave_out: int, min_models: int
 ) -> BenchmarkLadder:
-    """One bootstrap replicate of a benchmark ladder (see the module docstring)."""
-    rates = ladder.pass_rates
-    index = None
-    if items:
-        index = rng.integers(0, ladder.n_items, size=ladder.n_items)
-        rates = rates[index]
-    if trials:
-        counts = ladder.trials if index is None else ladder.trials[index]
-        known = np.isfinite(counts) & (counts > 0)
-        n = np.where(known, counts, 1).astype(np.int64)
-        redrawn = rng.binomial(n, np.clip(rates, 0.0, 1.0)) / n
-        rates = np.where(known, redrawn, rates)
-    replicate = ladder.with_pass_rates(rates, index)
-    if leave_out > 0 and ladder.n_models - leave_out >= min_models:
-        dropped = rng.choice(ladder.n_models, size=leave_out, replace=False)
-        replicate = replicate.subset(np.setdiff1d(np.arange(ladder.n_models), dropped))
-    return replicate
+    """One bootstrap replicate of a benchmark ladder (see the module docstring and ``Resampler``)."""
+    return Resampler(ladder, items=items, trials=trials, leave_out=leave_out, min_models=min_models).draw(rng)
 
 
 def _replicates(
     method: Method,
-    ladder: BenchmarkLadder,
+    resampler: Resampler,
     targets: Sequence[tuple[float, dict]],
     seeds: Sequence[np.random.SeedSequence],
-    options: dict,
+    warm: bool,
 ) -> list[list[float]]:
     # one BLAS thread, as in a worker process: threaded products round differently, and a replicate must give
     # the same numbers whatever the number of workers
     with threadpool_limits(1, user_api="blas"):
-        return [_replicate(method, ladder, targets, seed, **options) for seed in seeds]
+        return [_replicate(method, resampler, targets, seed, warm=warm) for seed in seeds]
 
 
 def _replicate(
     method: Method,
-    ladder: BenchmarkLadder,
+    resampler: Resampler,
     targets: Sequence[tuple[float, dict]],
     seed: np.random.SeedSequence,
     *,
     warm: bool,
-    **options: object,
 ) -> list[float]:
     rng = np.random.default_rng(seed)
     instance = clone(method)
     if warm and hasattr(method, "declined_") and not method.declined_:
         instance.warm_start(method)
-    sample = resample_ladder(ladder, rng, min_models=_min_models(instance), **options)
+    sample = resampler.draw(rng)
     if instance.applicable(sample):
         return [np.nan] * len(targets)
     instance.fit(sample)
@@ -157,15 +184,16 @@ def bootstrap_targets(
     """
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
-    options = {"items": items, "trials": trials, "leave_out": leave_out, "warm": warm}
+    # prepared once here, not in every batch: the batches' workers receive it ready
+    resampler = Resampler(ladder, items=items, trials=trials, leave_out=leave_out, min_models=_min_models(method))
     seeds = np.random.SeedSequence(seed).spawn(n_samples)
     batch = max(1, min(25, n_samples // max(1, 4 * n_jobs)))
     chunks = [seeds[start : start + batch] for start in range(0, n_samples, batch)]
     if n_jobs == 1:
-        batches = (_replicates(method, ladder, targets, chunk, options) for chunk in chunks)
+        batches = (_replicates(method, resampler, targets, chunk, warm) for chunk in chunks)
     else:
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        batches = runner(delayed(_replicates)(method, ladder, targets, chunk, options) for chunk in chunks)
+        batches = runner(delayed(_replicates)(method, resampler, targets, chunk, warm) for chunk in chunks)
     samples: list[list[float]] = []
     for done in batches:
         samples.extend(done)

@@ -78,7 +78,7 @@ def _register() -> None:
     # imported for their side effect: each module adds its commands to ``app``
     from benchcast.cli import forecasting  # noqa: F401
 
-    for module in ("backtesting", "storage", "reporting"):
+    for module in ("backtesting", "storage", "reporting", "evaluating"):
         try:
             __import__(f"benchcast.cli.{module}")
         except ModuleNotFoundError as error:

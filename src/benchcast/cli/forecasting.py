@@ -42,6 +42,9 @@ def forecast(
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
     format: Annotated[str | None, typer.Option(help="Input format; detected when omitted.")] = None,
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    items: Annotated[
+        bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
+    ] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
@@ -66,7 +69,7 @@ def forecast(
         )
     console.print(forecast_table(result))
     if json is not None:
-        result.write_json(json)
+        result.write_json(json, items=items)
         console.print(f"wrote {json}")
     if report is not None:
         from benchcast.report.html import write_report
@@ -80,6 +83,9 @@ def forecast(
 def demo(
     method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
+    items: Annotated[
+        bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
+    ] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
@@ -108,7 +114,7 @@ def demo(
     if errors:
         console.print(f"mean absolute error {sum(errors) / len(errors):.1f} points over {len(errors)} benchmarks")
     if json is not None:
-        result.write_json(json)
+        result.write_json(json, items=items)
         console.print(f"wrote {json}")
     if report is not None:
         from benchcast.report.html import write_report

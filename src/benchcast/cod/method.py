@@ -11,10 +11,12 @@ Every paper default is a named parameter (cod-method.md §0.1). Where the paper 
 * the radius cap is sqrt(d)/10 for d ladder models (§2);
 * the radius check uses the mean-shift mode (``centre="mode"``), the spec's default;
 * anchors are added to the mapping points without a compatibility test (the paper does not specify one);
-* each cluster follows the paper's law or its logistic twin, whichever predicted the cluster's last two ladder
-  points better from the models below them (``law="select"``): the paper's law rises as ``exp(-a C^-b)`` and
-  under-forecasts clusters seen only in their onset when items rise like item-response curves (6 points low on
-  the simulated IRT ladders; docs/decisions.md, "Which law a cluster follows"). ``law="cod"`` is the paper's.
+* the cluster law is the paper's (``law="cod"``); ``law="select"`` lets each cluster follow the paper's law or
+  its logistic twin, whichever predicted the cluster's last two ladder points better from the models below
+  them. The paper's law rises as ``exp(-a C^-b)`` and under-forecasts clusters seen only in their onset when
+  items rise like item-response curves (4-6 points low on simulated IRT ladders); the choice removes most of
+  that but costs 7 points where items follow the paper's law with few trials, so it is not the default
+  (docs/decisions.md, "Which law a cluster follows").
 """
 
 from __future__ import annotations
@@ -161,9 +163,9 @@ class COD(Method):
         Below this predictable share COD declines: the mapping would then carry the forecast from a few
         items to the whole benchmark through its (1, 1) endpoint alone (benchcast's addition; the paper's
         shares were 53-94%).
-    law : {"select", "cod", "logistic"}
-        The cluster law: the paper's (``"cod"``), its logistic twin, or per cluster whichever forecast the
-        ladder's top models better from the models below them (default; see the module docstring).
+    law : {"cod", "select", "logistic"}
+        The cluster law: the paper's (``"cod"``, default), its logistic twin, or per cluster whichever forecast
+        the ladder's top models better from the models below them (see the module docstring).
     min_models : int
         Fewer ladder models than this and COD declines (a 4-parameter law needs points).
     compute_unit : float or "ladder"
@@ -201,7 +203,7 @@ class COD(Method):
         min_models: int = 3,
         compute_unit: float | str = "ladder",
         use_anchors: bool = True,
-        law: str = "select",
+        law: str = "cod",
         min_share: float = 0.2,
     ) -> None:
         self.quantile = quantile

@@ -2,6 +2,11 @@
 
 Compute is the training FLOPs; when a card gives none it is 6·N·D (Kaplan et al.), the standard estimate
 for dense decoder-only transformers.
+
+A card may also say where the model's checkpoints lie, for ``benchcast evaluate``: a ``path`` (with a
+``{step}`` placeholder, filled with each of ``steps``, else with the card's ``step``), or a ``checkpoints``
+list of ``{step, path}`` mappings (YAML). Relative paths are relative to the cards file. Cards without paths
+read as before.
 """
 
 from __future__ import annotations
@@ -16,6 +21,14 @@ import pandas as pd
 import yaml
 
 from benchcast.errors import InputError
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One saved checkpoint of a model: its training step (None when the card gives none) and its folder."""
+
+    step: int | None
+    path: str
 
 
 class Role(StrEnum):
@@ -45,6 +58,7 @@ class ModelCard:
     step: int | None = None
     role: Role | None = None
     extra: tuple[tuple[str, float], ...] = ()
+    checkpoints: tuple[Checkpoint, ...] = ()
 
     def __post_init__(self) -> None:
         if self.compute is None and self.params is not None and self.tokens is not None:
@@ -59,7 +73,22 @@ class ModelCard:
         return dict(self.extra)
 
 
-_CARD_FIELDS = {"model", "name", "params", "tokens", "compute", "family", "step", "role"}
+_CARD_FIELDS = {
+    "model",
+    "name",
+    "params",
+    "tokens",
+    "compute",
+    "family",
+    "step",
+    "role",
+    "path",
+    "steps",
+    "checkpoints",
+}
+
+
+_STEP_FIELDS = {"step", "steps", "checkpoints.step"}
 
 
 def _number(value: Any, *, path: Path, line: int, field: str, integer: bool = False) -> float | None:
@@ -71,11 +100,72 @@ def _number(value: Any, *, path: Path, line: int, field: str, integer: bool = Fa
         number = float(value)
     except (TypeError, ValueError):
         raise InputError(f"expected a number, got {value!r}", path=path, line=line, field=field) from None
-    if not math.isfinite(number) or number < 0 or (field != "step" and number == 0):
+    if not math.isfinite(number) or number < 0 or (number == 0 and field not in _STEP_FIELDS):
         raise InputError(f"expected a positive finite number, got {value!r}", path=path, line=line, field=field)
     if integer and number != int(number):
         raise InputError(f"expected a whole number, got {value!r}", path=path, line=line, field=field)
     return number
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _steps(value: Any, *, path: Path, line: int) -> list[int]:
+    """``steps``: a YAML list, or in a CSV cell one number or several separated by ``;``, ``,`` or spaces."""
+    if _missing(value):
+        return []
+    items = value if isinstance(value, list) else str(value).replace(";", " ").replace(",", " ").split()
+    steps = []
+    for item in items:
+        number = _number(item, path=path, line=line, field="steps", integer=True)
+        if number is None:
+            raise InputError(f"expected step numbers, got {value!r}", path=path, line=line, field="steps")
+        steps.append(int(number))
+    return steps
+
+
+def _checkpoints(record: dict[str, Any], step: int | None, *, path: Path, line: int) -> tuple[Checkpoint, ...]:
+    """Where the card's checkpoints lie (module docstring); relative paths start at the cards file's folder."""
+
+    def located(text: Any, field: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"expected a checkpoint path, got {text!r}", path=path, line=line, field=field)
+        return str((path.parent / Path(text.strip()).expanduser()).absolute())  # workers may run elsewhere
+
+    listed = record.get("checkpoints")
+    template = record.get("path")
+    steps = _steps(record.get("steps"), path=path, line=line)
+    out: list[Checkpoint] = []
+    if not _missing(listed):
+        if not _missing(template) or steps:
+            raise InputError("give either 'checkpoints' or 'path' (and 'steps'), not both", path=path, line=line)
+        if not isinstance(listed, list) or not all(isinstance(entry, dict) for entry in listed):
+            raise InputError("expected a list of {step, path} mappings", path=path, line=line, field="checkpoints")
+        for entry in listed:
+            number = _number(entry.get("step"), path=path, line=line, field="checkpoints.step", integer=True)
+            out.append(Checkpoint(None if number is None else int(number), located(entry.get("path"), "checkpoints")))
+    elif not _missing(template):
+        text = located(template, "path")
+        if "{step}" in text:
+            chosen = steps or ([] if step is None else [step])
+            if not chosen:
+                raise InputError("a path with {step} needs 'steps' or 'step'", path=path, line=line, field="path")
+            out = [Checkpoint(number, text.replace("{step}", str(number))) for number in chosen]
+        elif len(steps) > 1:
+            raise InputError("several steps need a {step} placeholder in the path", path=path, line=line, field="path")
+        else:
+            out = [Checkpoint(steps[0] if steps else step, text)]
+    elif steps:
+        raise InputError("'steps' needs a 'path' with a {step} placeholder", path=path, line=line, field="steps")
+    seen = [checkpoint.step for checkpoint in out]
+    if len(set(seen)) != len(seen):
+        raise InputError("a step is listed twice", path=path, line=line, field="checkpoints")
+    return tuple(out)
 
 
 def _card(record: dict[str, Any], *, path: Path, line: int) -> ModelCard:
@@ -115,6 +205,7 @@ def _card(record: dict[str, Any], *, path: Path, line: int) -> ModelCard:
         step=None if step is None else int(step),
         role=role,
         extra=tuple(extra),
+        checkpoints=_checkpoints(record, None if step is None else int(step), path=path, line=line),
     )
 
 
@@ -137,9 +228,10 @@ def _yaml_records(path: Path) -> list[tuple[int, dict[str, Any]]]:
 def load_model_cards(path: str | Path) -> dict[str, ModelCard]:
     """Read model cards from a CSV or YAML file, keyed by model name.
 
-    CSV columns: ``model``, ``params``, ``tokens``, optional ``compute`` (FLOPs), ``family``, ``step``, ``role``;
-    any other numeric column (e.g. ``loss``) is kept as a model-level metric. YAML: a list of such mappings, a
-    ``models:`` list, or a mapping from model name to its fields.
+    CSV columns: ``model``, ``params``, ``tokens``, optional ``compute`` (FLOPs), ``family``, ``step``, ``role``,
+    ``path`` and ``steps`` (checkpoints, see the module docstring); any other numeric column (e.g. ``loss``) is
+    kept as a model-level metric. YAML: a list of such mappings, a ``models:`` list, or a mapping from model
+    name to its fields; a card there may list ``checkpoints`` instead of ``path``.
 
     Examples
     --------
@@ -156,7 +248,9 @@ def load_model_cards(path: str | Path) -> dict[str, ModelCard]:
         records = _yaml_records(path)
     else:
         try:
-            frame = pd.read_csv(path, dtype={"model": str, "name": str, "family": str, "role": str})
+            frame = pd.read_csv(
+                path, dtype={"model": str, "name": str, "family": str, "role": str, "path": str, "steps": str}
+            )
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
             raise InputError(f"not a readable CSV ({str(error).splitlines()[0]})", path=path) from None
         if "model" not in frame.columns and "name" not in frame.columns:

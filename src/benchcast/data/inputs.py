@@ -29,7 +29,7 @@ def load_ladder(
     if models is None:
         raise InputError("give a model-card file (--models) with params/tokens or compute per model")
     cards = load_model_cards(models)
-    missing = sorted(set(results["model"]) - set(cards))
+    missing = sorted(set(results["model"].unique().tolist()) - set(cards))
     if missing:
         raise InputError(f"model {missing[0]!r} has results but no card", path=models, field="model")
     return Ladder(results, cards, checkpoint_window=checkpoint_window)

@@ -109,6 +109,14 @@ class BenchmarkLadder:
 
 
 @dataclass(frozen=True)
+class _BenchmarkTable:
+    """One benchmark's results as columns: ``columns[model, step]`` is (pass rates, trials) in ``items`` order."""
+
+    items: np.ndarray
+    columns: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
 class Selection:
     """Which models play which part in one forecast."""
 
@@ -162,10 +170,12 @@ class Ladder:
         self.chance = dict(chance or {})
         self.benchmark_metrics = benchmark_metrics
         self.name = name
-        unknown = sorted(set(results["model"]) - set(self.cards))
+        # the distinct names, not a set built from every row: a million rows take seconds to iterate
+        self._with_results = frozenset(results["model"].unique().tolist())
+        unknown = sorted(self._with_results - set(self.cards))
         if unknown:
             raise InputError(f"model {unknown[0]!r} has results but no model card", field="model")
-        self._pivots: dict[str, pd.DataFrame] = {}
+        self._tables: dict[str, _BenchmarkTable] = {}
 
     # ----------------------------------------------------------------- models and roles
     @property
@@ -175,8 +185,7 @@ class Ladder:
     @property
     def models(self) -> list[str]:
         """Models with results, in ascending compute."""
-        names = set(self.results["model"])
-        return sorted(names, key=lambda name: (self._compute(name, required=False) or math.inf, name))
+        return sorted(self._with_results, key=lambda name: (self._compute(name, required=False) or math.inf, name))
 
     def _compute(self, name: str, *, required: bool = True) -> float | None:
         card = self.cards.get(name)
@@ -221,7 +230,7 @@ class Ladder:
             target_compute = float(compute)
         if not (target_compute and math.isfinite(target_compute) and target_compute > 0):
             raise InputError(f"target compute must be positive, got {target_compute}", field="compute")
-        with_results = set(self.results["model"])
+        with_results = self._with_results
         if ladder is not None:
             chosen = list(ladder)
             for name in chosen:
@@ -250,27 +259,34 @@ class Ladder:
         return Selection(tuple(chosen), tuple(anchor_names), target, float(target_compute))
 
     # ----------------------------------------------------------------- pass rates
-    def _pivot(self, benchmark: str) -> pd.DataFrame:
-        """Pass rates of one benchmark: rows = items, columns = (model, step)."""
-        if benchmark not in self._pivots:
+    def _table(self, benchmark: str) -> _BenchmarkTable:
+        """Pass rates and trials of one benchmark, one column per (model, step), items in sorted order."""
+        if benchmark not in self._tables:
             rows = self.results[self.results["benchmark"] == benchmark]
             if rows.empty:
                 raise InputError(f"no results for benchmark {benchmark!r}", field="benchmark")
-            steps = rows["step"].astype(float).fillna(-1.0)
-            table = pd.DataFrame(
-                {"item": rows["item"].to_numpy(), "model": rows["model"].to_numpy(), "step": steps.to_numpy()}
-            )
-            table["pass_rate"] = rows["pass_rate"].to_numpy()
-            table["trials"] = rows["trials"].to_numpy()
-            pivot = table.pivot(index="item", columns=["model", "step"], values=["pass_rate", "trials"])
-            self._pivots[benchmark] = pivot.sort_index()
-        return self._pivots[benchmark]
+            # placed by item code rather than by ``DataFrame.pivot``, which costs a second on a million rows;
+            # the results are validated, so every (model, step, item) occurs at most once
+            codes, items = pd.factorize(rows["item"], sort=True)
+            steps = rows["step"].astype(float).fillna(-1.0).to_numpy(dtype=float)
+            rates = rows["pass_rate"].to_numpy(dtype=float)
+            trials = rows["trials"].to_numpy(dtype=float)
+            columns: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+            groups = pd.DataFrame({"model": rows["model"].to_numpy(dtype=object), "step": steps})
+            for (model, step), positions in groups.groupby(["model", "step"], sort=True).indices.items():
+                column_rates = np.full(len(items), np.nan)
+                column_trials = np.full(len(items), np.nan)
+                column_rates[codes[positions]] = rates[positions]
+                column_trials[codes[positions]] = trials[positions]
+                columns[str(model), float(step)] = column_rates, column_trials
+            self._tables[benchmark] = _BenchmarkTable(np.asarray(items, dtype=object), columns)
+        return self._tables[benchmark]
 
     def _steps(self, benchmark: str, model: str) -> list[float]:
-        pivot = self._pivot(benchmark)
-        if model not in pivot["pass_rate"].columns.get_level_values(0):
+        steps = sorted(step for name, step in self._table(benchmark).columns if name == model)
+        if not steps:
             raise InputError(f"model {model!r} has no results on benchmark {benchmark!r}", field="model")
-        return sorted(pivot["pass_rate"][model].columns)
+        return steps
 
     def own_step(self, benchmark: str, model: str) -> float:
         """The checkpoint that stands for the model: its card's step if present, else its last."""
@@ -286,13 +302,13 @@ class Ladder:
         return steps[-1]
 
     def _model_rates(self, benchmark: str, model: str, *, smooth: bool) -> tuple[np.ndarray, np.ndarray]:
-        pivot = self._pivot(benchmark)
+        table = self._table(benchmark)
         steps = self._steps(benchmark, model)
         position = steps.index(self.own_step(benchmark, model))
         width = min(self.checkpoint_window, position, len(steps) - 1 - position) if smooth else 0
         window = steps[position - width : position + width + 1]
-        rates = pivot["pass_rate"][model][window].to_numpy(dtype=float)
-        trials = pivot["trials"][model][window].to_numpy(dtype=float)
+        rates = np.column_stack([table.columns[model, step][0] for step in window])
+        trials = np.column_stack([table.columns[model, step][1] for step in window])
         if np.isnan(rates).any():
             raise InputError(f"benchmark {benchmark!r}: model {model!r} lacks some items", field="item")
         return rates.mean(axis=1), trials.sum(axis=1)
@@ -309,7 +325,6 @@ class Ladder:
         """Arrange one benchmark for a method: items x models in ascending compute."""
         ordered = sorted(models, key=lambda name: (self._compute(name), name))
         columns = [self._model_rates(benchmark, name, smooth=True) for name in ordered]
-        pivot = self._pivot(benchmark)
         anchor_rates = [self._model_rates(benchmark, name, smooth=True)[0] for name in anchors]
         cards = [self.cards[name] for name in ordered]
         metrics = self._metrics(benchmark, ordered)
@@ -319,7 +334,7 @@ class Ladder:
             compute=np.array([card.compute for card in cards], dtype=float),
             pass_rates=np.column_stack([rates for rates, _ in columns]) if columns else np.empty((0, 0)),
             trials=np.column_stack([trials for _, trials in columns]) if columns else np.empty((0, 0)),
-            items=pivot.index.to_numpy(),
+            items=self._table(benchmark).items,
             params=np.array([np.nan if c.params is None else c.params for c in cards], dtype=float),
             tokens=np.array([np.nan if c.tokens is None else c.tokens for c in cards], dtype=float),
             anchors=tuple(anchors),

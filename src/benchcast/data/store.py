@@ -235,8 +235,13 @@ class Store:
         format: str | None = None,
         metric: str | None = None,
         progress: Progress | None = None,
+        repeat_offset: int = 0,
     ) -> IngestSummary:
-        """Add the records of every path (files or folders, any supported format) in one transaction."""
+        """Add the records of every path (files or folders, any supported format) in one transaction.
+
+        ``repeat_offset`` numbers the records' repeats from there: a later round of samples of the same items
+        (``benchcast evaluate --adaptive``) then adds to the earlier ones instead of being skipped as present.
+        """
         if self.read_only:
             raise InputError("the store is open read-only", path=self.path)
         plan = self._plan([Path(path) for path in paths], format, metric)
@@ -248,6 +253,8 @@ class Store:
             row = self.connection.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchall()
             ingest_id = int(row[0][0])
             for done, (reader, part, records) in enumerate(_read_parts(plan), start=1):
+                if repeat_offset:
+                    records = records.assign(repeat=records["repeat"] + repeat_offset)
                 self._insert(records, reader.name, ingest_id, summary)
                 summary.parts += 1
                 if progress is not None:
@@ -389,6 +396,15 @@ class Store:
         """Every stored record, as stored."""
         return self.connection.execute(
             "SELECT * FROM records ORDER BY model, step, benchmark, filter, item, repeat"
+        ).df()
+
+    def round_counts(self, benchmark: str, round_size: int) -> pd.DataFrame:
+        """One benchmark's records per (model, step, item, round), a round being ``round_size`` consecutive repeats
+        (``benchcast evaluate``'s adaptive rounds): columns ``model, step, item, round, trials, correct``."""
+        return self.connection.execute(
+            """SELECT model, step, item, repeat // ? AS round, sum(trials) AS trials, sum(correct) AS correct
+               FROM records WHERE benchmark = ? GROUP BY ALL ORDER BY model, step, item, round""",
+            [round_size, benchmark],
         ).df()
 
     def listing(self) -> dict[str, pd.DataFrame]:

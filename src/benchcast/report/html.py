@@ -302,7 +302,10 @@ def _missing_notes(bench: Mapping[str, Any], built: set[str]) -> list[str]:
     elif "clusters" not in built and "mapping" not in built:
         notes.append(f"No cluster or mapping figures: method {method!r} stored none (COD does).")
     elif "items" not in built:
-        notes.append("No item map: this forecast was saved without item-level details (item_map, item_labels).")
+        notes.append(
+            "No item map: this forecast was saved without item-level details (item_map, item_labels; "
+            "forecast --items keeps them)."
+        )
     view = cod_view(bench)
     if view is not None and view is not bench and {"clusters", "mapping", "items"} & built:
         notes.append(
