@@ -325,3 +325,24 @@ def test_forecast_json_into_a_missing_folder_is_a_one_line_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "forecast.json" in result.output and "Traceback" not in result.output
     assert not out.parent.exists()
+
+
+def test_demo_prints_no_interval_too_wide_to_tell_anything_but_says_why():
+    """Issue #14: an 80% interval of 0-100 holds every truth; the table says why the benchmark cannot be
+    forecast instead of printing the band."""
+    result = runner.invoke(app, ["demo"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    bands = [(int(low), int(high)) for low, high in re.findall(r"\s(\d+)–(\d+)\s", result.output)]
+    assert bands and all(high - low <= 60 for low, high in bands)
+    nones = [line for line in result.output.splitlines() if re.search(r"\snone\s", line)]
+    notes = re.findall(r"cannot be forecast from this ladder \(its 80% interval spans (\d+)-(\d+)\)", result.output)
+    assert nones and len(notes) == len(nones)
+    assert all(int(high) - int(low) > 60 for low, high in notes)
+
+
+def test_wide_interval_rule():
+    from benchcast.report.wide import too_wide, why_not
+
+    assert too_wide((0.0, 1.0)) and not too_wide((0.2, 0.7)) and not too_wide(None)
+    assert "no reliable trend" in why_not({"verdict": "no reliable trend"}, (0.0, 1.0))
+    assert "spans 0-100" in why_not({}, (0.0, 1.0))

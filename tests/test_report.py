@@ -346,3 +346,12 @@ def test_cli_forecast_writes_a_report(sim_files, tmp_path):
     result = runner.invoke(app, args + _bootstrap_off(forecast_command))
     assert result.exit_code == 0, result.output
     assert figure_kinds(Path(out).read_text()) == COD_FIGURES
+
+
+def test_an_interval_too_wide_to_tell_anything_is_replaced_by_why(as_json):
+    name = next(iter(as_json))
+    as_json[name]["interval"] = {"80": [0.0, 1.0]}
+    as_json[name]["details"] = {**as_json[name].get("details", {}), "verdict": "no reliable trend: a test verdict"}
+    html = render(as_json)
+    assert "cannot be forecast from this ladder (its 80% interval spans 0-100): no reliable trend" in html
+    assert ">none</span>" in html  # the overview table does not print the band

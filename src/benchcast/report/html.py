@@ -35,6 +35,7 @@ from benchcast.report.figures import (
     ladder_points,
     pct,
 )
+from benchcast.report.wide import too_wide, why_not
 
 PLOTLY_CONFIG = {
     "responsive": True,
@@ -145,6 +146,9 @@ def summary_html(bench: Mapping[str, Any]) -> str:
                     source += f" and a {100 * error:.1f}-point error on held-out ladder models"
                 source += ")"
             sentences.append("Intervals" + source + ": " + "; ".join(spans) + ".")
+            eighty = [(lo, hi) for level, lo, hi in levels if level == "80"]
+            if eighty and too_wide(eighty[0]):
+                sentences.append(f"<b>This benchmark {escape(why_not(details, eighty[0]))}.</b>")
             outside = [level for level, lo, hi in levels if not lo - 1e-9 <= value <= hi + 1e-9]
             if outside:
                 sentences.append(
@@ -360,7 +364,10 @@ def _overview_table(benchmarks: Mapping[str, Mapping[str, Any]], anchors: Mappin
         cells = [f'<a href="#{anchors[name]}">{escape(name)}</a>', escape(method), pct(bench.get("forecast"))]
         if level:
             match = [(lo, hi) for lvl, lo, hi in intervals(bench) if lvl == level]
-            cells.append(f"{pct(match[0][0])} – {pct(match[0][1])}" if match else "—")
+            if match and level == "80" and too_wide(match[0]):
+                cells.append('<span title="too wide to tell anything: see the benchmark below">none</span>')
+            else:
+                cells.append(f"{pct(match[0][0])} – {pct(match[0][1])}" if match else "—")
         error = bench.get("error_points")
         cells += [
             pct(bench.get("truth")),

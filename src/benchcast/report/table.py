@@ -6,6 +6,7 @@ from rich import box
 from rich.table import Table
 
 from benchcast.forecast import Forecast
+from benchcast.report.wide import too_wide, why_not
 
 
 def _pct(value: float | None) -> str:
@@ -15,7 +16,8 @@ def _pct(value: float | None) -> str:
 def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
     """One row per benchmark: forecast (with interval), measured truth, error, the last ladder score.
 
-    Warnings are numbered in the last column and spelled out in the caption, each once.
+    Warnings are numbered in the last column and spelled out in the caption, each once. An 80% interval too wide
+    to tell anything (``report.wide``) reads "none", and the note says why the benchmark cannot be forecast.
     """
     sel = result.selection
     target = sel.target or f"{sel.target_compute:.3g} FLOPs"
@@ -45,12 +47,18 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         interval = bf.interval.get("80")
         share = bf.details.get("predictable_share")
         messages = ([f"declined: {bf.declined}"] if bf.declined else []) + list(bf.warnings)
+        if too_wide(interval):
+            messages.insert(0, why_not(bf.details, interval))
         cells = [bf.benchmark]
         if show_method:
             cells.append(str(bf.details.get("chosen_method", bf.method)))
         cells += [
             _pct(bf.forecast),
-            "—" if interval is None else f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f}",
+            "—"
+            if interval is None
+            else "none"
+            if too_wide(interval)
+            else f"{100 * interval[0]:.0f}–{100 * interval[1]:.0f}",
             *([_pct(bf.details.get("candidates", {}).get("cod"))] if show_cod else []),
             _pct(bf.truth),
             "—" if bf.error is None else f"{bf.error:.1f}",
