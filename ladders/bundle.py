@@ -24,37 +24,52 @@ NAME = "reference-ladder"
 FAMILY_TAG = "benchcast-reference-ladder"
 
 
-def results_frame(export: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(export)
-    frame = frame[["model", "step", "benchmark", "item", "trials", "correct"]].copy()
-    frame["trials"] = frame["trials"].astype(int)
-    frame["correct"] = frame["correct"].astype(int)
-    frame["step"] = frame["step"].astype(int)
+def results_frame(export: Path, prefix: str = "refl_") -> pd.DataFrame:
+    """The exported items in canonical long format, plus ``<prefix>all``, the union of every task (items named
+    ``<task without prefix>-<doc_id>``), sorted by model, step, benchmark and item number."""
+    frame = pd.read_parquet(export)[["model", "step", "benchmark", "item", "trials", "correct"]].copy()
+    for column in ("trials", "correct", "step"):
+        frame[column] = frame[column].astype(int)
     frame["item"] = frame["item"].astype(str)
     union = frame.copy()
-    union["item"] = union["benchmark"].str.removeprefix("refl_") + "-" + union["item"].str.zfill(4)
-    union["benchmark"] = "refl_all"
+    union["item"] = union["benchmark"].str.removeprefix(prefix) + "-" + union["item"].str.zfill(4)
+    union["benchmark"] = prefix + "all"
     out = pd.concat([frame, union], ignore_index=True)
     out["_order"] = out["item"].str.extract(r"(\d+)$")[0].astype(int)
     out = out.sort_values(["model", "step", "benchmark", "_order", "item"]).drop(columns="_order")
     return out.reset_index(drop=True)
 
 
-def models_frame(plans: list[dict]) -> pd.DataFrame:
-    rows = []
-    for info in plans:
-        rows.append(
+def models_frame(plans: list[dict], family: str = FAMILY_TAG, target: str = TARGET.name) -> pd.DataFrame:
+    """Model cards from the training plans: ``target`` is the target, every other model a ladder rung."""
+    return pd.DataFrame(
+        [
             {
                 "model": info["model"],
                 "params": info["params"],
                 "tokens": info["tokens"],
                 "compute": info["compute"],
-                "family": FAMILY_TAG,
+                "family": family,
                 "step": info["step"],
-                "role": "target" if info["model"] == TARGET.name else "ladder",
+                "role": "target" if info["model"] == target else "ladder",
             }
-        )
-    return pd.DataFrame(rows)
+            for info in plans
+        ]
+    )
+
+
+def write_tables(
+    export: Path, plans: list[dict], folder: Path, *, license_from: Path, prefix: str, family: str, target: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``results.csv.gz`` (byte-stable: no gzip time stamp), ``models.csv`` and ``LICENSE`` into
+    ``folder``; return the results and model frames for the README."""
+    folder.mkdir(parents=True, exist_ok=True)
+    results = results_frame(export, prefix)
+    results.to_csv(folder / "results.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
+    models = models_frame(plans, family, target)
+    models.to_csv(folder / "models.csv", index=False)
+    shutil.copyfile(license_from, folder / "LICENSE")
+    return results, models
 
 
 def truth_tables(results: pd.DataFrame, plans: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -88,12 +103,9 @@ def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 def write_dataset(
     export: Path, plans: list[dict], folder: Path, *, timings: dict, license_from: Path, repeats: int
 ) -> dict:
-    folder.mkdir(parents=True, exist_ok=True)
-    results = results_frame(export)
-    results.to_csv(folder / "results.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
-    models = models_frame(plans)
-    models.to_csv(folder / "models.csv", index=False)
-    shutil.copyfile(license_from, folder / "LICENSE")
+    results, models = write_tables(
+        export, plans, folder, license_from=license_from, prefix="refl_", family=FAMILY_TAG, target=TARGET.name
+    )
     ladder = [size.name for size in LADDER]
     meta = {
         "name": NAME,

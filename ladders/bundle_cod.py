@@ -10,49 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import world
-from bundle import _markdown
+from bundle import _markdown, write_tables
 from model import COD_LADDER, COD_TARGET
 from train import TOKENS_PER_PARAM
 
 NAME = "cod-ladder"
 FAMILY_TAG = "benchcast-cod-ladder"
 PREFIX = "codl_"
-
-
-def results_frame(export: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(export)[["model", "step", "benchmark", "item", "trials", "correct"]].copy()
-    for column in ("trials", "correct", "step"):
-        frame[column] = frame[column].astype(int)
-    frame["item"] = frame["item"].astype(str)
-    union = frame.copy()
-    union["item"] = union["benchmark"].str.removeprefix(PREFIX) + "-" + union["item"].str.zfill(4)
-    union["benchmark"] = PREFIX + "all"
-    out = pd.concat([frame, union], ignore_index=True)
-    out["_order"] = out["item"].str.extract(r"(\d+)$")[0].astype(int)
-    out = out.sort_values(["model", "step", "benchmark", "_order", "item"]).drop(columns="_order")
-    return out.reset_index(drop=True)
-
-
-def models_frame(plans: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "model": info["model"],
-                "params": info["params"],
-                "tokens": info["tokens"],
-                "compute": info["compute"],
-                "family": FAMILY_TAG,
-                "step": info["step"],
-                "role": "target" if info["model"] == COD_TARGET.name else "ladder",
-            }
-            for info in plans
-        ]
-    )
 
 
 def _band(benchmark: str, level: str) -> str:
@@ -83,12 +51,9 @@ def truth_tables(results: pd.DataFrame, plans: list[dict]) -> tuple[pd.DataFrame
 def write_dataset(
     export: Path, plans: list[dict], folder: Path, *, timings: dict, license_from: Path, repeats: int
 ) -> dict:
-    folder.mkdir(parents=True, exist_ok=True)
-    results = results_frame(export)
-    results.to_csv(folder / "results.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
-    models = models_frame(plans)
-    models.to_csv(folder / "models.csv", index=False)
-    shutil.copyfile(license_from, folder / "LICENSE")
+    results, models = write_tables(
+        export, plans, folder, license_from=license_from, prefix=PREFIX, family=FAMILY_TAG, target=COD_TARGET.name
+    )
     largest = max(p["compute"] for p in plans if p["model"] != COD_TARGET.name)
     ratio = next(p["compute"] for p in plans if p["model"] == COD_TARGET.name) / largest
     meta = {

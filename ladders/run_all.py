@@ -28,8 +28,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
+import bundle  # noqa: E402
+import bundle_cod  # noqa: E402
 import tasks  # noqa: E402
 import torch  # noqa: E402
 import world  # noqa: E402
@@ -46,19 +49,29 @@ EVAL_SEED = 0
 
 @dataclass(frozen=True)
 class Spec:
-    """One ladder: its models, training stream, lm-eval tasks and bundle folder."""
+    """One ladder: its models, training stream, lm-eval tasks, bundle folder and the writer of that folder."""
 
     sizes: tuple[Size, ...]
     target: Size
-    batches: object
-    items_writer: object
+    batches: Callable
+    items_writer: Callable | None
     prefix: str
     max_answer: int
     bundle: Path
+    write_dataset: Callable
 
 
 SPECS = {
-    "reference": Spec(ALL_SIZES, TARGET, tasks.training_batches, None, "refl_", tasks.MAX_ANSWER, DEFAULT_BUNDLE),
+    "reference": Spec(
+        ALL_SIZES,
+        TARGET,
+        tasks.training_batches,
+        None,
+        "refl_",
+        tasks.MAX_ANSWER,
+        DEFAULT_BUNDLE,
+        bundle.write_dataset,
+    ),
     "cod": Spec(
         COD_SIZES,
         COD_TARGET,
@@ -67,6 +80,7 @@ SPECS = {
         "codl_",
         world.MAX_ANSWER,
         DATASETS / "cod_ladder",
+        bundle_cod.write_dataset,
     ),
 }
 
@@ -193,12 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_bundle:
         log(f"done in {time.time() - start:.0f}s (no bundle)")
         return 0
-    if args.ladder == "cod":
-        from bundle_cod import write_dataset
-    else:
-        from bundle import write_dataset
-
-    summary = write_dataset(export, plans, bundle_folder, timings=timings, license_from=LICENSE, repeats=REPEATS)
+    summary = spec.write_dataset(export, plans, bundle_folder, timings=timings, license_from=LICENSE, repeats=REPEATS)
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     log(f"bundled into {bundle_folder}")
     forecasts(bundle_folder, out, spec.target.name)

@@ -128,9 +128,13 @@ def training_lines(seed: int) -> Iterator[str]:
 
 
 def training_batches(seed: int, batch_size: int, seq_len: int) -> Iterator[list[str]]:
-    """Batches of training sequences of exactly ``seq_len`` characters: problems packed from a line start, the
+    """Batches of this mixture's training stream (``packed_batches``)."""
+    return packed_batches(training_lines(seed), batch_size, seq_len)
+
+
+def packed_batches(lines: Iterator[str], batch_size: int, seq_len: int) -> Iterator[list[str]]:
+    """Batches of training sequences of exactly ``seq_len`` characters: ``lines`` packed from a line start, the
     last one cut at the sequence end (as a pretraining stream is cut into windows)."""
-    lines = training_lines(seed)
     while True:
         batch = []
         for _ in range(batch_size):

@@ -30,7 +30,7 @@ from functools import cache
 from itertools import accumulate
 from pathlib import Path
 
-from tasks import LETTERS
+from tasks import LETTERS, packed_batches
 
 ENTITIES = 50_000
 NAME_LENGTH = 4
@@ -151,13 +151,5 @@ def training_lines(seed: int) -> Iterator[str]:
 
 
 def training_batches(seed: int, batch_size: int, seq_len: int) -> Iterator[list[str]]:
-    """Batches of exactly ``seq_len`` characters: lines packed from a line start, the last one cut."""
-    lines = training_lines(seed)
-    while True:
-        batch = []
-        for _ in range(batch_size):
-            text = ""
-            while len(text) < seq_len:
-                text += next(lines)
-            batch.append(text[:seq_len])
-        yield batch
+    """Batches of this world's training stream, packed as the reference ladder's (``tasks.packed_batches``)."""
+    return packed_batches(training_lines(seed), batch_size, seq_len)

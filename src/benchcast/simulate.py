@@ -48,8 +48,62 @@ class SimulatedLadder:
     target: str
     target_compute: float
     truth: float
-    items: ItemLaws
+    items: ItemLaws | None
+    """The per-item laws, where the items follow COD's law (``simulate_ladder``)."""
     benchmark: str
+    expected: np.ndarray | None = None
+    """Every item's true pass rate at each model, target last (``simulate_irt_ladder``)."""
+
+
+def _simulated(
+    correct: np.ndarray,
+    trials: int,
+    compute: np.ndarray,
+    target_compute: float,
+    *,
+    family: str,
+    benchmark: str,
+    chance: float,
+    name: str,
+    truth: float,
+    items: ItemLaws | None = None,
+    expected: np.ndarray | None = None,
+) -> SimulatedLadder:
+    """What a user of a simulated ladder sees, with the truth beside it: ``correct`` (items x models, target last)
+    as long results of models ``<family>-1`` ... and ``<family>-target``, their cards and the ``Ladder``."""
+    names = [f"{family}-{i + 1}" for i in range(len(compute))]
+    target = f"{family}-target"
+    item_ids = np.array([f"q{i:05d}" for i in range(correct.shape[0])])
+    frames = [
+        pd.DataFrame(
+            {
+                "model": model,
+                "benchmark": benchmark,
+                "item": item_ids,
+                "trials": float(trials),
+                "correct": correct[:, column].astype(float),
+            }
+        )
+        for column, model in enumerate([*names, target])
+    ]
+    results = validate_results(pd.concat(frames, ignore_index=True))
+    cards = {
+        model: ModelCard(model, compute=float(c), family=family, role=Role.LADDER)
+        for model, c in zip(names, compute, strict=True)
+    }
+    cards[target] = ModelCard(target, compute=target_compute, family=family, role=Role.TARGET)
+    return SimulatedLadder(
+        ladder=Ladder(results, cards, chance={benchmark: chance} if chance else None, name=name),
+        results=results,
+        cards=cards,
+        ladder_models=tuple(names),
+        target=target,
+        target_compute=target_compute,
+        truth=truth,
+        items=items,
+        benchmark=benchmark,
+        expected=expected,
+    )
 
 
 def simulate_items(
@@ -114,42 +168,19 @@ def simulate_ladder(
     )
     compute = np.geomspace(*compute_range, n_models)
     target_compute = float(compute[-1] * target_ratio)
-    names = [f"sim-{i + 1}" for i in range(n_models)]
-    target = "sim-target"
     all_compute = np.append(compute, target_compute)
-    expected = items.pass_rates(all_compute)
-    correct = rng.binomial(trials, expected)
-    frames = []
-    item_ids = np.array([f"q{i:05d}" for i in range(n_items)])
-    for column, name in enumerate([*names, target]):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "model": name,
-                    "benchmark": benchmark,
-                    "item": item_ids,
-                    "trials": float(trials),
-                    "correct": correct[:, column].astype(float),
-                }
-            )
-        )
-    results = validate_results(pd.concat(frames, ignore_index=True))
-    cards = {
-        name: ModelCard(name, compute=float(c), family="sim", role=Role.LADDER)
-        for name, c in zip(names, compute, strict=True)
-    }
-    cards[target] = ModelCard(target, compute=target_compute, family="sim", role=Role.TARGET)
-    ladder = Ladder(results, cards, chance={benchmark: chance} if chance else None, name="simulated")
-    return SimulatedLadder(
-        ladder=ladder,
-        results=results,
-        cards=cards,
-        ladder_models=tuple(names),
-        target=target,
-        target_compute=target_compute,
+    correct = rng.binomial(trials, items.pass_rates(all_compute))
+    return _simulated(
+        correct,
+        trials,
+        compute,
+        target_compute,
+        family="sim",
+        benchmark=benchmark,
+        chance=chance,
+        name="simulated",
         truth=items.expected_score(target_compute),
         items=items,
-        benchmark=benchmark,
     )
 
 
@@ -176,8 +207,8 @@ def simulate_irt_ladder(
     Examples
     --------
     >>> sim = simulate_irt_ladder(n_items=200, n_models=4, trials=10, seed=1)
-    >>> len(sim.ladder_models), round(sim.truth, 3) == round(sim.irt_truth, 3)
-    (4, True)
+    >>> len(sim.ladder_models), sim.expected.shape
+    (4, (200, 5))
     """
     if n_models < 2 or n_items < 1 or trials < 1:
         raise ValueError("n_models must be at least 2; n_items and trials positive")
@@ -189,54 +220,15 @@ def simulate_irt_ladder(
     target_compute = float(compute[-1] * target_ratio)
     all_decades = np.append(decade, decades + np.log10(target_ratio))
     expected = chance + (1 - chance) / (1 + np.exp(-s[:, None] * (all_decades[None, :] - d[:, None])))
-    correct = rng.binomial(trials, expected)
-    names = [f"irt-{i + 1}" for i in range(n_models)]
-    target = "irt-target"
-    item_ids = np.array([f"q{i:05d}" for i in range(n_items)])
-    results = validate_results(
-        pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "model": name,
-                        "benchmark": benchmark,
-                        "item": item_ids,
-                        "trials": float(trials),
-                        "correct": correct[:, column].astype(float),
-                    }
-                )
-                for column, name in enumerate([*names, target])
-            ],
-            ignore_index=True,
-        )
-    )
-    cards = {
-        name: ModelCard(name, compute=float(c), family="irt", role=Role.LADDER)
-        for name, c in zip(names, compute, strict=True)
-    }
-    cards[target] = ModelCard(target, compute=target_compute, family="irt", role=Role.TARGET)
-    ladder = Ladder(results, cards, chance={benchmark: chance} if chance else None, name="simulated-irt")
-    truth = float(expected[:, -1].mean())
-    return IRTLadder(
-        ladder=ladder,
-        results=results,
-        cards=cards,
-        ladder_models=tuple(names),
-        target=target,
-        target_compute=target_compute,
-        truth=truth,
-        items=None,
+    return _simulated(
+        rng.binomial(trials, expected),
+        trials,
+        compute,
+        target_compute,
+        family="irt",
         benchmark=benchmark,
+        chance=chance,
+        name="simulated-irt",
+        truth=float(expected[:, -1].mean()),
         expected=expected,
     )
-
-
-@dataclass(frozen=True)
-class IRTLadder(SimulatedLadder):
-    """A simulated IRT ladder; ``expected`` holds every item's true pass rate at each model (target last)."""
-
-    expected: np.ndarray | None = None
-
-    @property
-    def irt_truth(self) -> float:
-        return float(self.expected[:, -1].mean())

@@ -25,6 +25,8 @@ from benchcast.forecast import forecast
 
 MARKER_START = "<!-- ladder-design:start -->"
 MARKER_END = "<!-- ladder-design:end -->"
+SECTION = re.compile(re.escape(MARKER_START) + r".*?" + re.escape(MARKER_END), re.S)
+"""The ladder-design section of a page, markers included."""
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,8 @@ def render_design(table: pd.DataFrame, dataset: str, command: str) -> str:
 def write_design_section(page: Path, section: str) -> None:
     """Put ``section`` into ``page`` between the markers, replacing an earlier one, else at the end."""
     text = page.read_text() if page.exists() else ""
-    pattern = re.compile(re.escape(MARKER_START) + r".*?" + re.escape(MARKER_END), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
+    if SECTION.search(text):
+        text = SECTION.sub(lambda _: section, text)
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + section + "\n"
     write_atomic(page, text)
@@ -178,5 +179,5 @@ def keep_design_section(old_page: Path, new_text: str) -> str:
     as a whole; the design table is made by its own, slower command)."""
     if not old_page.exists():
         return new_text
-    found = re.search(re.escape(MARKER_START) + r".*?" + re.escape(MARKER_END), old_page.read_text(), re.S)
+    found = SECTION.search(old_page.read_text())
     return new_text if found is None else new_text.rstrip("\n") + "\n\n" + found.group(0) + "\n"
