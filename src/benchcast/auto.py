@@ -40,7 +40,7 @@ from benchcast.diagnostics import (
     Validation,
     distance_ratio,
     regime,
-    validate,
+    validate_and_fit,
     verdict,
 )
 from benchcast.methods import Method, MethodForecast, get_method, register_method
@@ -102,13 +102,20 @@ class Auto(Method):
         holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
         self.holdout_["last"] = _last_error(ladder, holdouts)
         self.last_error_: dict[str, float] = {}
+        methods = {}
         for name in self.candidates:
             method = get_method(name)
             reason = method.applicable(ladder)
             if reason:
                 self.declined_[name] = reason
-                continue
-            validation = validated[name] if name in validated else validate(method, ladder)
+            else:
+                methods[name] = method
+        ours, built = validate_and_fit(
+            methods, ladder, validating=set(methods) - set(validated), fitting=set(methods) - set(fitted)
+        )
+        validated, fitted = {**validated, **ours}, {**fitted, **built}
+        for name in methods:
+            validation = validated[name]
             errors, used = [], []
             for k in holdouts:
                 predicted = validation.get(k)
@@ -120,7 +127,7 @@ class Auto(Method):
                 continue
             self.holdout_[name] = float(np.mean(errors))
             self.last_error_[name] = _last_error(ladder, used)
-            self.methods_[name] = fitted[name] if name in fitted else get_method(name).fit(ladder)
+            self.methods_[name] = fitted[name]
         self.holdouts_ = holdouts
         return self
 

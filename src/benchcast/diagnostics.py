@@ -17,11 +17,16 @@ this ladder. ``verdict`` turns both into plain language.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.methods import Method, clone
@@ -115,6 +120,42 @@ Validation = dict[int, "np.ndarray | None"]
 def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     """``holdout_predictions`` for every k of ``HOLDOUTS`` the ladder allows, each on a fresh copy of ``method``."""
     return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
+
+
+def validate_and_fit(
+    methods: Mapping[str, Method], ladder: BenchmarkLadder, *, validating: set[str], fitting: set[str]
+) -> tuple[dict[str, Validation], dict[str, Method]]:
+    """``validate`` the methods named in ``validating`` and fit those in ``fitting`` on ``ladder``, every fit on
+    its own thread, side by side.
+
+    COD's clustering runs in compiled code without the GIL, and the trend laws' fits in Python: on a large
+    benchmark the full fit and the two hold-out fits of COD overlap each other and every other method's fits.
+    Each fit works on its own copy of its method, so the results do not depend on how the threads interleave.
+    """
+    holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+    calls: list[tuple[str, int | None, Callable[[], object]]] = []
+    for name, method in methods.items():
+        if name in validating:
+            for k in holdouts:
+                calls.append((name, k, partial(holdout_predictions, clone(method), ladder, holdout=k)))
+        if name in fitting:
+            calls.append((name, None, partial(clone(method).fit, ladder)))
+    # one BLAS thread and one warning filter state for all: both are process-wide, and threads entering and
+    # leaving their own limits or filters would otherwise leave them changed behind them
+    with threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
+        if len(calls) > 1 and (os.cpu_count() or 1) > 1:
+            with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+                results = list(pool.map(lambda call: call[2](), calls))
+        else:
+            results = [call[2]() for call in calls]
+    validations: dict[str, Validation] = {name: {} for name in validating}
+    fitted: dict[str, Method] = {}
+    for (name, k, _), result in zip(calls, results, strict=True):
+        if k is None:
+            fitted[name] = result
+        else:
+            validations[name][k] = result
+    return validations, fitted
 
 
 class BackgroundValidation:
