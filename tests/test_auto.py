@@ -54,7 +54,7 @@ def test_non_monotone_ladder_is_validated_but_never_called_reliable():
     bench, sim = ladder_and_truth(emergence=(2.0, 5.0), flat_share=0.0)
     rates = bench.pass_rates.copy()
     rates[:, -1] = rates[:, -3]  # a bad final checkpoint: the largest model scores like a much smaller one
-    broken = bench.with_pass_rates(rates)
+    broken = bench.resample(rates)
     assert regime(broken).name == NON_MONOTONE
     result = Auto(candidates=FAST).fit(broken).forecast(sim.target_compute)
     # the trends overshoot the broken largest model on the hold-out, so "last" keeps most of the weight

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from benchcast.baselines.naive import LastModel
 from benchcast.cod.method import COD
 from benchcast.forecast import forecast
-from benchcast.uncertainty import bootstrap, bootstrap_targets, resample_ladder
+from benchcast.uncertainty import BinomialTable, bootstrap, bootstrap_targets, resample_ladder
 
 
 @pytest.fixture()
@@ -92,17 +93,56 @@ def test_interval_error_is_the_hold_out_error_or_else_the_whole_move(bench, smal
     assert validation_error(bench, validation, small_sim.target_compute * 1e6) > measured
 
 
-def test_a_replicate_is_the_plain_numpy_resample(bench):
-    # pins the random stream: the same seed gives the replicates (and intervals) it always gave
-    ours, numpy = np.random.default_rng(7), np.random.default_rng(7)
+def test_a_replicate_is_the_inverse_transform_resample(bench):
+    # pins the random stream: items by rng.integers, the left-out model by rng.choice, then one uniform per cell
+    # inverted through scipy's binomial CDF of the cell's (trials, pass rate)
+    ours, plain = np.random.default_rng(7), np.random.default_rng(7)
     replicate = resample_ladder(bench, ours, items=True, trials=True, leave_out=1, min_models=3)
-    index = numpy.integers(0, bench.n_items, size=bench.n_items)
-    n = bench.trials[index].astype(np.int64)
-    rates = numpy.binomial(n, np.clip(bench.pass_rates[index], 0.0, 1.0)) / n
-    kept = np.setdiff1d(np.arange(bench.n_models), numpy.choice(bench.n_models, size=1, replace=False))
-    np.testing.assert_array_equal(replicate.pass_rates, rates[:, kept])
+    index = plain.integers(0, bench.n_items, size=bench.n_items)
+    kept = np.setdiff1d(np.arange(bench.n_models), plain.choice(bench.n_models, size=1, replace=False))
+    n = bench.trials[index][:, kept].astype(np.int64)
+    p = np.clip(bench.pass_rates[index][:, kept], 0.0, 1.0)
+    uniform = plain.random(n.shape)
+    successes = np.array(
+        [
+            np.searchsorted(stats.binom.cdf(np.arange(trials), trials, rate), u, side="right")
+            for trials, rate, u in zip(n.ravel(), p.ravel(), uniform.ravel(), strict=True)
+        ]
+    ).reshape(n.shape)
+    np.testing.assert_array_equal(replicate.pass_rates, successes / n)
     np.testing.assert_array_equal(replicate.trials, bench.trials[index][:, kept])
+    np.testing.assert_array_equal(replicate.items, bench.items[index])
+    np.testing.assert_array_equal(replicate.compute, bench.compute[kept])
     assert replicate.models == tuple(bench.models[k] for k in kept)
+
+
+@pytest.mark.parametrize("trials", [1, 7, 100, 1000])
+def test_redraws_follow_the_binomial_distribution(trials):
+    rates = np.arange(trials + 1) / trials
+    cells = np.repeat(rates[None, :], 4000, axis=0)
+    redrawn = BinomialTable(np.full(cells.shape, trials), cells).draw(np.random.default_rng(0))
+    assert set(np.unique(redrawn * trials).round(9)) <= set(np.arange(trials + 1.0))
+    for column, p in enumerate(rates):
+        successes = np.round(redrawn[:, column] * trials)
+        # mean within 5 standard errors, and the variance of a binomial
+        mean, var = trials * p, trials * p * (1 - p)
+        assert abs(successes.mean() - mean) <= 5 * np.sqrt(var / len(successes)) + 1e-12
+        assert successes.var() == pytest.approx(var, rel=0.15, abs=1e-12)
+    # the whole distribution at p = 0.3: every count's frequency within 5 standard errors of its probability
+    p = 0.3
+    draws = BinomialTable(np.full((200_000, 1), trials), np.full((200_000, 1), p)).draw(np.random.default_rng(1))
+    counts = np.bincount(np.round(draws.ravel() * trials).astype(int), minlength=trials + 1)
+    pmf = stats.binom.pmf(np.arange(trials + 1), trials, p)
+    assert np.all(np.abs(counts / draws.size - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / draws.size) + 1e-6)
+
+
+def test_too_many_distinct_pass_rates_fall_back_to_numpy():
+    rates = np.random.default_rng(2).uniform(size=(1000, 4))
+    table = BinomialTable(np.full(rates.shape, 5000), rates, max_table=10_000)
+    assert table.table is None
+    redrawn = table.draw(np.random.default_rng(3))
+    assert redrawn.shape == rates.shape and np.all((redrawn >= 0) & (redrawn <= 1))
+    assert abs(float((redrawn - rates).mean())) < 0.01
 
 
 def test_cluster_membership_is_the_kd_trees_even_on_exact_ties():

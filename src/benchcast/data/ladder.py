@@ -85,17 +85,22 @@ class BenchmarkLadder:
             chance=self.chance,
         )
 
-    def with_pass_rates(self, pass_rates: np.ndarray, items: np.ndarray | None = None) -> BenchmarkLadder:
-        """The same ladder with other pass rates (e.g. a bootstrap resample); trials follow the item rows."""
+    def resample(
+        self, pass_rates: np.ndarray, items: np.ndarray | None = None, models: np.ndarray | None = None
+    ) -> BenchmarkLadder:
+        """The ladder of rows ``items`` (repeats allowed) and ladder models ``models`` (positions) of this one,
+        with ``pass_rates`` of that shape in place of its own (a bootstrap replicate); trials, item names and
+        anchors follow the rows, compute and sizes the models. ``None`` keeps every row or model."""
+        index = np.arange(self.n_models) if models is None else np.asarray(models, dtype=int)
         return BenchmarkLadder(
             benchmark=self.benchmark,
-            models=self.models,
-            compute=self.compute,
+            models=tuple(self.models[i] for i in index),
+            compute=self.compute[index],
             pass_rates=pass_rates,
-            trials=self.trials if items is None else self.trials[items],
+            trials=cells(self.trials, items, models),
             items=self.items if items is None else self.items[items],
-            params=self.params,
-            tokens=self.tokens,
+            params=None if self.params is None else self.params[index],
+            tokens=None if self.tokens is None else self.tokens[index],
             anchors=self.anchors,
             anchor_pass_rates=(
                 self.anchor_pass_rates
@@ -103,9 +108,16 @@ class BenchmarkLadder:
                 else self.anchor_pass_rates[items]
             ),
             anchor_compute=self.anchor_compute,
-            metrics=self.metrics,
+            metrics={name: values[index] for name, values in self.metrics.items()},
             chance=self.chance,
         )
+
+
+def cells(table: np.ndarray, rows: np.ndarray | None, columns: np.ndarray | None) -> np.ndarray:
+    """``table`` at rows ``rows`` (repeats allowed) and columns ``columns``; None keeps all of them. Rows are
+    taken first, by ``np.take``: four times faster than ``table[np.ix_(rows, columns)]``."""
+    out = table if rows is None else np.take(table, rows, axis=0)
+    return out if columns is None else out[:, columns]
 
 
 @dataclass(frozen=True)
