@@ -116,29 +116,18 @@ def fit_law(
     if refine is not None and len(candidates) > refine:
         candidates = _best_starts(law, x, y, w, candidates, lo, hi, refine)
 
-    # the optimiser calls these thousands of times per benchmark: steps that change nothing (no parameter fixed,
-    # no weights) are skipped, which gives the same numbers bit for bit
-    all_free, weighted = bool(free.all()), weights is not None
-
     def full(theta: np.ndarray) -> np.ndarray:
-        if all_free:
-            return theta
         values = lo.copy()
         values[free] = theta
         return values
 
     def residual(theta: np.ndarray) -> np.ndarray:
-        out = law.function(x, *full(theta)) - y
-        if weighted:
-            out = w * out
+        predicted = law.function(x, *full(theta))
+        out = w * (predicted - y)
         return np.where(np.isfinite(out), out, 1e3)
 
     def jacobian(theta: np.ndarray) -> np.ndarray:
-        out = law.jacobian(x, *full(theta))
-        if not all_free:
-            out = out[:, free]
-        if weighted:
-            out = w[:, None] * out
+        out = w[:, None] * law.jacobian(x, *full(theta))[:, free]
         return np.where(np.isfinite(out), out, 0.0)
 
     # MINPACK needs at least as many points as free parameters; fewer go to the trust-region solver
