@@ -110,8 +110,15 @@ class Auto(Method):
                 self.declined_[name] = reason
             else:
                 methods[name] = method
+        # a full fit only where the hold-outs can run at all: a method that cannot be validated gets no weight
+        testable = {
+            name
+            for name, method in methods.items()
+            if name in validated
+            or any(not method.applicable(ladder.subset(range(ladder.n_models - k))) for k in holdouts)
+        }
         ours, built = validate_and_fit(
-            methods, ladder, validating=set(methods) - set(validated), fitting=set(methods) - set(fitted)
+            methods, ladder, validating=set(methods) - set(validated), fitting=testable - set(fitted)
         )
         validated, fitted = {**validated, **ours}, {**fitted, **built}
         for name in methods:
@@ -127,7 +134,7 @@ class Auto(Method):
                 continue
             self.holdout_[name] = float(np.mean(errors))
             self.last_error_[name] = _last_error(ladder, used)
-            self.methods_[name] = fitted[name]
+            self.methods_[name] = fitted[name] if name in fitted else get_method(name).fit(ladder)
         self.holdouts_ = holdouts
         return self
 

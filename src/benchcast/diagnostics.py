@@ -122,6 +122,13 @@ def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
 
 
+THREADED_MIN_ITEMS = 5000
+"""From this many items on, ``validate_and_fit`` runs its fits on threads. Measured on the 2-core machine (auto's
+fits on simulated ladders, serial against threaded wall time): 3,000 items 1.68 s against 1.75 s, 5,000 items
+3.05 s against 2.59 s, 12,000 items 6.4 s against 4.6 s; the demo's 100-item benchmarks took half again as long
+on threads."""
+
+
 def validate_and_fit(
     methods: Mapping[str, Method], ladder: BenchmarkLadder, *, validating: set[str], fitting: set[str]
 ) -> tuple[dict[str, Validation], dict[str, Method]]:
@@ -130,7 +137,9 @@ def validate_and_fit(
 
     COD's clustering runs in compiled code without the GIL, and the trend laws' fits in Python: on a large
     benchmark the full fit and the two hold-out fits of COD overlap each other and every other method's fits.
-    Each fit works on its own copy of its method, so the results do not depend on how the threads interleave.
+    Below ``THREADED_MIN_ITEMS`` items the fits are Python-bound and threads only contend for the GIL, so they
+    run one after another. Each fit works on its own copy of its method, so the results do not depend on how
+    the threads interleave.
     """
     holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
     calls: list[tuple[str, int | None, Callable[[], object]]] = []
@@ -143,7 +152,7 @@ def validate_and_fit(
     # one BLAS thread and one warning filter state for all: both are process-wide, and threads entering and
     # leaving their own limits or filters would otherwise leave them changed behind them
     with threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
-        if len(calls) > 1 and (os.cpu_count() or 1) > 1:
+        if len(calls) > 1 and (os.cpu_count() or 1) > 1 and ladder.n_items >= THREADED_MIN_ITEMS:
             with ThreadPoolExecutor(max_workers=len(calls)) as pool:
                 results = list(pool.map(lambda call: call[2](), calls))
         else:
