@@ -6,23 +6,16 @@ import contextlib
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from benchcast.backtest import (
-    custom_case,
-    public_suite,
-    run_backtest,
-    summary_table,
-    write_csv,
-    write_json,
-    write_markdown,
-)
-from benchcast.backtest.harness import ProgressCallback
 from benchcast.cli import app, console, handle_errors, progress_callback
 from benchcast.cli.forecasting import _split
 from benchcast.errors import InputError
+
+if TYPE_CHECKING:
+    from benchcast.backtest.harness import ProgressCallback
 
 SUITES = ("public",)
 DEFAULT_BOOTSTRAP = 30
@@ -116,6 +109,16 @@ def backtest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing; no progress bar.")] = False,
 ) -> None:
     """Hold out each target, forecast it from its ladder with every method, and report the errors."""
+    from benchcast.backtest import (
+        custom_case,
+        public_suite,
+        run_backtest,
+        summary_table,
+        write_csv,
+        write_json,
+        write_markdown,
+    )
+
     if suite is not None and data:
         raise InputError("give either --suite or --data, not both", field="suite")
     chosen_methods = _split([methods]) if methods else None

@@ -9,20 +9,17 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import benchcast
 from benchcast.cli import app, console, err_console, handle_errors, show_progress
-from benchcast.data.store import Store
 from benchcast.errors import InputError
-from benchcast.evaluation.adaptive import AdaptiveRule
-from benchcast.evaluation.harness import HarnessSettings, quiet_harness
-from benchcast.evaluation.plan import ladder_checkpoints, resolve_tasks
-from benchcast.evaluation.run import Status, check_store_items, evaluate
-from benchcast.evaluation.workers import check_ray, make_workers
+
+if TYPE_CHECKING:
+    from benchcast.evaluation.run import Status
 
 
 def _positive(value: int | None, option: str) -> None:
@@ -88,6 +85,13 @@ def evaluate_command(
 ) -> None:
     """Evaluate every checkpoint in the model cards with lm-eval and ingest each finished unit into the store;
     units already there are skipped, so an interrupted run picks up where it stopped."""
+    from benchcast.data.store import Store
+    from benchcast.evaluation.adaptive import AdaptiveRule
+    from benchcast.evaluation.harness import HarnessSettings, quiet_harness
+    from benchcast.evaluation.plan import ladder_checkpoints, resolve_tasks
+    from benchcast.evaluation.run import check_store_items
+    from benchcast.evaluation.workers import check_ray, make_workers
+
     quiet_harness()
     for value, option in ((workers, "--workers"), (shards, "--shards"), (samples, "--samples"), (limit, "--limit")):
         _positive(value, option)
@@ -146,6 +150,8 @@ def evaluate_command(
 
 
 def _remove_if_empty(store: Path) -> None:
+    from benchcast.data.store import Store
+
     with Store(store, read_only=True) as source:
         empty = source.listing()["ingests"].empty
     if empty:
@@ -154,6 +160,8 @@ def _remove_if_empty(store: Path) -> None:
 
 
 def _run(checkpoints, infos, target, pool, work, samples, rule, shards, limit, seed, quiet):
+    from benchcast.evaluation.run import evaluate
+
     options = {"samples": samples, "rule": rule, "shards": shards, "limit": limit, "seed": seed, "work": work}
     if not show_progress(quiet):
         return evaluate(checkpoints, infos, target, pool, **options)

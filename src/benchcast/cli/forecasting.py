@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from benchcast.cli import app, console, handle_errors, progress_callback
-from benchcast.data.inputs import load_ladder
-from benchcast.forecast import forecast as run_forecast
-from benchcast.report.table import forecast_table
 
 DEMO_DATASET = "pythia-arithmetic"
 DEMO_LADDER = [
@@ -52,6 +49,10 @@ def forecast(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Forecast a target's benchmark scores from a ladder of small models."""
+    from benchcast.data.inputs import load_ladder
+    from benchcast.forecast import forecast as run_forecast
+    from benchcast.report.table import forecast_table
+
     data = load_ladder(results, models, format=format)
     with progress_callback("bootstrap", quiet) as progress:
         result = run_forecast(
@@ -94,6 +95,8 @@ def demo(
 ) -> None:
     """Forecast Pythia-13B's arithmetic scores from Pythia 125M-2.7B (bundled real data)."""
     from benchcast.datasets import load_dataset
+    from benchcast.forecast import forecast as run_forecast
+    from benchcast.report.table import forecast_table
 
     data = load_dataset(DEMO_DATASET)
     with progress_callback("bootstrap", quiet) as progress:

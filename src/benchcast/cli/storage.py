@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from benchcast.cli import app, console, err_console, handle_errors
-from benchcast.data.store import Store
 from benchcast.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 StoreOption = Annotated[
     Path | None, typer.Option("--store", "-s", help="The store (a DuckDB file), instead of the first argument.")
@@ -45,6 +46,8 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Add harness results to a store (created if missing), in one transaction; re-ingesting changes nothing."""
+    from benchcast.data.store import Store
+
     show_progress = not quiet and err_console.is_terminal
     created = not store.exists()
     try:
@@ -74,6 +77,8 @@ def ingest(
 
 
 def _table(title: str, frame: pd.DataFrame) -> Table:
+    import pandas as pd
+
     table = Table(title=title, title_justify="left")
     for column in frame.columns:
         table.add_column(str(column), justify="right" if pd.api.types.is_numeric_dtype(frame[column]) else "left")
@@ -93,6 +98,8 @@ def list_store(
     store_option: StoreOption = None,
 ) -> None:
     """List the models, checkpoints and benchmarks in a store: ls STORE, or ls --store STORE."""
+    from benchcast.data.store import Store
+
     store = _one_store(store, store_option, "benchcast ls STORE, or ls --store STORE")
     with Store(store, read_only=True) as source:
         listing = source.listing()
@@ -131,6 +138,8 @@ def export(
 ) -> None:
     """Write a store's results in the format OUT's name says (item level, readable by every command; or every
     record): export STORE OUT, or export --store STORE OUT."""
+    from benchcast.data.store import Store
+
     # one argument is the file to write, the store then comes from --store
     argument, out = (None, store) if out is None else (store, out)
     usage = "benchcast export STORE OUT, or export --store STORE OUT"
