@@ -252,3 +252,54 @@ def test_benchmark_ladder_is_the_pivot_of_the_results():
     assert bench.items.tolist() == pivot.index.tolist()
     for column, (model, step) in enumerate([("m1", 30.0), ("m2", -1.0), ("m3", 6.0)]):
         np.testing.assert_array_equal(bench.pass_rates[:, column], pivot[model][step].to_numpy())
+
+
+def test_key_code_checks_agree_with_pandas_on_random_tables():
+    # the coded duplicate and completeness checks decide what the frame-based checks decided before them
+    from benchcast.data.results import _check_complete, _KeyCodes
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        models = [f"m{i}" for i in range(rng.integers(1, 4))]
+        steps = [np.nan, *map(float, range(rng.integers(0, 3)))]
+        rows = [
+            (model, step, f"b{b}", f"q{item}")
+            for model in models
+            for step in rng.choice(steps, size=rng.integers(1, len(steps) + 1), replace=False)
+            for b in range(rng.integers(1, 3))
+            for item in range(rng.integers(1, 5))
+        ]
+        frame = pd.DataFrame(rows, columns=["model", "step", "benchmark", "item"])
+        if rng.random() < 0.4 and len(frame) > 1:  # drop some rows (not all): incomplete runs
+            frame = frame.drop(index=rng.choice(len(frame), size=rng.integers(1, len(frame)), replace=False))
+        if rng.random() < 0.4:  # repeat some rows: duplicates
+            frame = pd.concat([frame, frame.sample(n=int(rng.integers(1, len(frame) + 1)), random_state=0)])
+        frame = frame.sample(frac=1.0, random_state=int(rng.integers(1000))).reset_index(drop=True)
+        codes = _KeyCodes(frame)
+        keys = frame.astype({"step": "float"}).fillna({"step": -1.0})
+        expected = keys.duplicated(keep="first").to_numpy()
+        np.testing.assert_array_equal(codes.duplicated(), expected)
+        unique = frame[~expected]
+        try:
+            _check_complete(unique, None)
+            complete = True
+        except InputError:
+            complete = False
+        assert _KeyCodes(unique).complete() == complete
+
+
+def test_a_run_without_a_step_is_checked_apart_from_the_same_models_steps():
+    # m has a run without a step that lacks q2 and a run at step 5 that has it: the error names q2 (it used to
+    # look at all of m's rows, find nothing missing and fail on an empty list)
+    frame = pd.DataFrame(
+        {
+            "model": ["m", "m", "m", "n", "n"],
+            "step": [np.nan, 5, 5, np.nan, np.nan],
+            "benchmark": "b",
+            "item": ["q1", "q1", "q2", "q1", "q2"],
+            "trials": 1,
+            "correct": 1,
+        }
+    )
+    with pytest.raises(InputError, match=r"model 'm' has no result for 1 of 2 items \(first: 'q2'\)"):
+        validate_results(frame)
