@@ -1,6 +1,7 @@
 """``benchcast evaluate`` end to end, offline, with the real lm-evaluation-harness: tiny GPT-2 checkpoints built
 locally (``fixtures/tiny_ladder.py``), a generated one-digit addition task with ``repeats: 4``, evaluated into a
-store and forecast from it; the same store from local processes and from Ray; a run killed midway and resumed;
+store and forecast from it; the same store from local processes, from a local Ray and from a Ray cluster
+started apart and joined by address; a run killed midway and resumed;
 adaptive rounds; and bad input (exit 2, one line, the store as it was).
 
 Needs the ``lmeval`` extra with torch and transformers; the Ray test also needs ``ray``.
@@ -12,6 +13,8 @@ import json
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +120,25 @@ def test_ray_with_two_workers_gives_the_same_store(ladder, baseline, tmp_path):
     assert result.exit_code == 0, result.output
     assert "a local Ray, 2 worker(s)" in result.output
     pd.testing.assert_frame_equal(contents(store), contents(baseline))
+
+
+def test_joining_a_running_ray_cluster_gives_the_same_store(ladder, baseline, tmp_path):
+    # a cluster started apart from this process (``ray start --head``, as on a real head node), joined by address
+    pytest.importorskip("ray")
+    ray = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    port = unused_port()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    head = [ray, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+    started = subprocess.run(head, env=env, capture_output=True, text=True, timeout=180)
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        store = tmp_path / "runs.duckdb"
+        result = run(ladder, store, "--ray", f"127.0.0.1:{port}", "--workers", "2")
+        assert result.exit_code == 0, result.output
+        assert f"the Ray cluster at 127.0.0.1:{port}, 2 worker(s)" in result.output
+        pd.testing.assert_frame_equal(contents(store), contents(baseline))
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True, timeout=180)
 
 
 def kill_after(monkeypatch, ingests: int) -> None:
