@@ -90,3 +90,21 @@ def test_weights_exclude_methods_that_lose_to_last_on_the_ladder():
         assert errors[name] <= errors["last"] or name == "last"
     low, high = result.interval["80"]
     assert low <= result.value <= high
+
+
+def test_threaded_fits_give_the_serial_forecast(monkeypatch):
+    # from THREADED_MIN_ITEMS items on, the candidates' fits run on threads; the answer must not depend on it
+    import benchcast.diagnostics as diagnostics
+
+    sim = simulate_ladder(n_items=diagnostics.THREADED_MIN_ITEMS, n_models=6, trials=50, seed=2)
+    bench = sim.ladder.benchmark_ladder("sim", sim.ladder_models)
+    candidates = ("cod", *FAST)
+    threaded = Auto(candidates=candidates).fit(bench).forecast(sim.target_compute)
+    monkeypatch.setattr(diagnostics, "THREADED_MIN_ITEMS", bench.n_items + 1)
+    serial = Auto(candidates=candidates).fit(bench).forecast(sim.target_compute)
+    assert "cod" in threaded.details["holdout_errors"]
+    assert threaded.value == pytest.approx(serial.value, rel=0, abs=1e-12)
+    for name, error in serial.details["holdout_errors"].items():
+        assert threaded.details["holdout_errors"][name] == pytest.approx(error, rel=0, abs=1e-12)
+    for level, (low, high) in serial.interval.items():
+        assert threaded.interval[level] == pytest.approx((low, high), rel=0, abs=1e-12)
