@@ -179,3 +179,15 @@ def test_hold_outs_in_workers_give_the_same_forecast(small_sim):
     assert two.details["bootstrap"]["validation_error"] == pytest.approx(error, rel=1e-9)
     for level, (low, high) in one.interval.items():
         assert two.interval[level] == pytest.approx((low, high), abs=1e-8)
+
+
+def test_forecast_reports_its_fits_then_each_bootstrap(small_sim):
+    from benchcast.forecast import FITTING
+
+    calls = []
+    kwargs = {"target": small_sim.target, "ladder_models": small_sim.ladder_models, "n_bootstrap": 4}
+    forecast(small_sim.ladder, method="cod", progress=lambda *call: calls.append(call), **kwargs)
+    fits = [call for call in calls if call[0] == FITTING]
+    assert fits[0] == (FITTING, 0, 1) and fits[-1] == (FITTING, 1, 1)
+    assert calls.index(fits[-1]) < calls.index(("sim", 4, 4))  # the fits come before the replicates
+    assert {call[0] for call in calls} == {FITTING, "sim"}

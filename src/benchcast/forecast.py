@@ -107,7 +107,11 @@ class Forecast:
 
 
 ProgressCallback = Callable[[str, int, int], None]
-"""Called as ``progress(benchmark, done, total)`` while bootstrap replicates finish."""
+"""Called as ``progress(label, done, total)``: with ``FITTING`` as benchmarks are fitted (done of total
+benchmarks), then with a benchmark's name while its bootstrap replicates finish."""
+
+FITTING = "fitting"
+"""The progress label of the fits, which come before any bootstrap and on a large benchmark take seconds."""
 
 
 def forecast_benchmark(
@@ -263,12 +267,19 @@ def forecast(
     for benchmark in chosen:
         instance = clone(method) if isinstance(method, Method) else get_method(method, **method_params)
         jobs.append(_Job.prepare(ladder, benchmark, instance, selection))
+    if progress is not None:
+        progress(FITTING, 0, len(jobs))
     if n_jobs != 1 and len(jobs) > 1:
         # benchmarks are independent: their fits run side by side; each bootstrap then spreads its replicates
         run = delayed(_fit_and_forecast)
-        fitted = Parallel(n_jobs=n_jobs)(run(job, validating=n_bootstrap > 0) for job in jobs)
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(run(job, validating=n_bootstrap > 0) for job in jobs)
     else:
-        fitted = [_fit_and_forecast(job, validating=n_bootstrap > 0, n_jobs=n_jobs) for job in jobs]
+        results = (_fit_and_forecast(job, validating=n_bootstrap > 0, n_jobs=n_jobs) for job in jobs)
+    fitted = []
+    for done in results:
+        fitted.append(done)
+        if progress is not None:
+            progress(FITTING, len(fitted), len(jobs))
     out = {}
     for job, (instance, answer, validation) in zip(jobs, fitted, strict=True):
         out[job.benchmark] = job.finish(

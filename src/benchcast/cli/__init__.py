@@ -68,7 +68,7 @@ def progress_callback(description: str, quiet: bool = False) -> Iterator[Callabl
 
         def update(label: str, done: int, total: int) -> None:
             if label not in tasks:
-                tasks[label] = bar.add_task(f"{description} {label}", total=total)
+                tasks[label] = bar.add_task(f"{description} {label}".strip(), total=total)
             bar.update(tasks[label], completed=done)
 
         yield update

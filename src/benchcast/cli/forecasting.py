@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +20,18 @@ DEMO_LADDER = [
     "pythia-2.7b-deduped",
 ]
 DEMO_TARGET = "pythia-13b-deduped"
+
+
+@contextlib.contextmanager
+def _forecast_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """Bars for ``forecast``'s progress: "fitting" over the benchmarks, then "bootstrap BENCHMARK" each."""
+    from benchcast.forecast import FITTING
+
+    with progress_callback("", quiet) as bar:
+        if bar is None:
+            yield None
+        else:
+            yield lambda label, done, total: bar(label if label == FITTING else f"bootstrap {label}", done, total)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -54,7 +68,7 @@ def forecast(
     from benchcast.report.table import forecast_table
 
     data = load_ladder(results, models, format=format)
-    with progress_callback("bootstrap", quiet) as progress:
+    with _forecast_progress(quiet) as progress:
         result = run_forecast(
             data,
             target=target,
@@ -99,7 +113,7 @@ def demo(
     from benchcast.report.table import forecast_table
 
     data = load_dataset(DEMO_DATASET)
-    with progress_callback("bootstrap", quiet) as progress:
+    with _forecast_progress(quiet) as progress:
         result = run_forecast(
             data,
             target=DEMO_TARGET,
