@@ -108,3 +108,20 @@ def test_threaded_fits_give_the_serial_forecast(monkeypatch):
         assert threaded.details["holdout_errors"][name] == pytest.approx(error, rel=0, abs=1e-12)
     for level, (low, high) in serial.interval.items():
         assert threaded.interval[level] == pytest.approx((low, high), rel=0, abs=1e-12)
+
+
+def test_one_model_gives_its_score_with_an_interval_open_above():
+    rates = np.array([[0.3]] * 20 + [[0.4]] * 20)
+    bench = BenchmarkLadder(
+        benchmark="b",
+        models=("s",),
+        compute=np.array([1e21]),
+        pass_rates=rates,
+        trials=np.full_like(rates, 100.0),
+        items=np.arange(40),
+    )
+    result = Auto(candidates=FAST).fit(bench).forecast(1e22)
+    assert result.value == pytest.approx(0.35)
+    for low, high in result.interval.values():
+        assert high == 1.0 and 0.3 < low < 0.35
+    assert not result.details["reliable"] and "no trend" in result.details["verdict"]

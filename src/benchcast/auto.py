@@ -5,7 +5,8 @@ short, noisy, real ladders (single jumps, non-monotone families, pre-emergence b
 trend methods where the ladder supports them and falls back towards the last score where it does not:
 
 1. The regime (``benchcast.diagnostics``) decides first. With fewer than 3 models nothing can be validated:
-   the forecast is a damped trend, last + ½·slope·Δlog C (a half step of the last observed slope). A
+   the forecast is a damped trend, last + ½·slope·Δlog C (a half step of the last observed slope); with one
+   model, its score, with an interval open up to 100% (one model shows no trend to bound the rise). A
    pre-emergence ladder gives the last model's score: its trend is not there yet. A non-monotone ladder (the
    largest model below an earlier one) goes through the validation below like any other - a dip at the top
    is as often a noisy run as a turn of the trend, and the held-out models decide - but its verdict stays
@@ -153,7 +154,16 @@ class Auto(Method):
                 value = last + self.damping * slope * math.log(compute / ladder.compute[-1])
                 spread = max(spread, abs(value - last))
             details["chosen_method"] = "damped trend" if ladder.n_models == 2 else "last"
-            return self._answer(value, spread, details, None, None)
+            answer = self._answer(value, spread, details, None, None)
+            if ladder.n_models == 1:
+                # one model shows no trend at all: a larger model scores at least about as well, and how much
+                # better it scores, nothing here says (the interval is open up to 100%)
+                answer.interval = {level: (low, 1.0) for level, (low, _) in answer.interval.items()}
+                answer.details["verdict"] = (
+                    f"no trend: {ladder.n_models} ladder model shows none; forecast = its score, which the "
+                    "target should at least reach"
+                )
+            return answer
         if found.name == PRE_EMERGENCE:
             details["chosen_method"] = "last"
             spread = max(spread, float(np.ptp(ladder.scores[-3:])))
