@@ -268,3 +268,22 @@ def test_classification_names_the_rule_that_failed():
     kind, reason = classify(fit, accuracy, units)
     assert kind == NON_EXTRAPOLATABLE
     assert "a > 1" in reason and "negligible" not in reason
+
+
+def test_clustering_sample_applies_above_its_size_only():
+    from benchcast.simulate import simulate_ladder
+
+    sim = simulate_ladder(n_items=3000, seed=4)
+    bench = sim.ladder.benchmark_ladder("sim", sim.ladder_models)
+    full = COD(cluster_sample=None).fit(bench)
+    # at or above the number of distinct items the sample is everything: the very same fit
+    same = COD(cluster_sample=bench.n_items).fit(bench)
+    np.testing.assert_array_equal(same.labels_, full.labels_)
+    assert same.predict(sim.target_compute) == full.predict(sim.target_compute)
+    # below it, modes come from a seeded sample: repeatable, every item still labelled, the forecast close
+    sampled = COD(cluster_sample=1000).fit(bench)
+    again = COD(cluster_sample=1000).fit(bench)
+    np.testing.assert_array_equal(sampled.labels_, again.labels_)
+    assert sampled.predict(sim.target_compute) == again.predict(sim.target_compute)
+    assert not np.array_equal(sampled.labels_, full.labels_)
+    assert abs(sampled.predict(sim.target_compute) - full.predict(sim.target_compute)) < 0.02
