@@ -33,13 +33,14 @@ import numpy as np
 
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.diagnostics import (
-    HOLDOUTS,
     MAX_DISTANCE_RATIO,
     NON_MONOTONE,
     PRE_EMERGENCE,
     TOO_FEW,
     Validation,
+    can_validate,
     distance_ratio,
+    ladder_holdouts,
     regime,
     validate_and_fit,
     verdict,
@@ -100,7 +101,7 @@ class Auto(Method):
         self.holdout_: dict[str, float] = {}
         if self.regime_.name in (TOO_FEW, PRE_EMERGENCE):
             return self
-        holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+        holdouts = ladder_holdouts(ladder)
         self.holdout_["last"] = _last_error(ladder, holdouts)
         self.last_error_: dict[str, float] = {}
         methods = {}
@@ -112,12 +113,7 @@ class Auto(Method):
             else:
                 methods[name] = method
         # a full fit only where the hold-outs can run at all: a method that cannot be validated gets no weight
-        testable = {
-            name
-            for name, method in methods.items()
-            if name in validated
-            or any(not method.applicable(ladder.subset(range(ladder.n_models - k))) for k in holdouts)
-        }
+        testable = {name for name, method in methods.items() if name in validated or can_validate(method, ladder)}
         ours, built = validate_and_fit(
             methods, ladder, validating=set(methods) - set(validated), fitting=testable - set(fitted)
         )

@@ -117,9 +117,20 @@ Validation = dict[int, "np.ndarray | None"]
 """Held-out count k -> the forecasts of the k largest ladder models from the models below (None: impossible)."""
 
 
+def ladder_holdouts(ladder: BenchmarkLadder) -> list[int]:
+    """The counts of ``HOLDOUTS`` this ladder allows: at least 2 models must remain to fit on."""
+    return [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+
+
 def validate(method: Method, ladder: BenchmarkLadder) -> Validation:
     """``holdout_predictions`` for every k of ``HOLDOUTS`` the ladder allows, each on a fresh copy of ``method``."""
-    return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in HOLDOUTS if ladder.n_models - k >= 2}
+    return {k: holdout_predictions(clone(method), ladder, holdout=k) for k in ladder_holdouts(ladder)}
+
+
+def can_validate(method: Method, ladder: BenchmarkLadder) -> bool:
+    """Whether ``method`` applies to the ladder left after one of its allowed hold-outs, i.e. whether
+    ``validate`` can give it any forecast at all."""
+    return any(not method.applicable(ladder.subset(range(ladder.n_models - k))) for k in ladder_holdouts(ladder))
 
 
 THREADED_MIN_ITEMS = 5000
@@ -141,7 +152,7 @@ def validate_and_fit(
     run one after another. Each fit works on its own copy of its method, so the results do not depend on how
     the threads interleave.
     """
-    holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+    holdouts = ladder_holdouts(ladder)
     calls: list[tuple[str, int | None, Callable[[], object]]] = []
     for name, method in methods.items():
         if name in validating:
@@ -177,7 +188,7 @@ class BackgroundValidation:
     def __init__(self, method: Method, ladder: BenchmarkLadder, *, n_jobs: int = 1) -> None:
         self.method = method
         self.ladder = ladder
-        self._holdouts = [k for k in HOLDOUTS if ladder.n_models - k >= 2]
+        self._holdouts = ladder_holdouts(ladder)
         self._pending: Iterator[np.ndarray | None] | None = None
         self._result: Validation | None = None
         if n_jobs != 1 and self._holdouts:
