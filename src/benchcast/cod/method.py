@@ -428,15 +428,16 @@ class COD(Method):
         units = compute / self.unit_
         subset_forecast = self._subset_forecast(units)
         value = float(self.mapping_(subset_forecast))
+        class_counts = {k: int(np.sum(self.class_codes_ == code)) for code, k in enumerate(CLASSES)}
         details = {
             "subset_forecast": subset_forecast,
             "predictable_share": self.predictable_share_,
             "radius": self.radius_,
             "compute_unit": self.unit_,
             "n_clusters": len(self.clusters_),
-            "n_outliers": int(np.sum(self.item_class_ == OUTLIER)),
+            "n_outliers": class_counts[OUTLIER],
             "n_all_zero": int(np.sum(ladder.pass_rates.sum(axis=1) == 0)),
-            "class_counts": {k: int(np.sum(self.class_codes_ == code)) for code, k in enumerate(CLASSES)},
+            "class_counts": class_counts,
             "clusters": [c.to_dict(units) for c in self.clusters_],
             "mapping": self.mapping_.to_dict(),
             "ladder_subset_scores": [float(v) for v in ladder.pass_rates[self.predictable_].mean(axis=0)],
