@@ -142,13 +142,19 @@ def write_dataset(
     return summary
 
 
-def readme(models: pd.DataFrame, scores: pd.DataFrame, by_level: pd.DataFrame, timings: dict, repeats: int) -> str:
+def size_table(models: pd.DataFrame) -> pd.DataFrame:
+    """The README's table of models: parameters, tokens (millions), compute, checkpoint and role, as text."""
     sizes = models.copy()
     sizes["compute"] = sizes["compute"].map(lambda c: f"{c:.3g}")
     sizes["tokens"] = sizes["tokens"].map(lambda t: f"{t / 1e6:.2f}M")
     sizes = sizes.set_index("model")[["params", "tokens", "compute", "step", "role"]]
     sizes["params"] = sizes["params"].map(str)
     sizes["step"] = sizes["step"].map(str)
+    return sizes
+
+
+def readme(models: pd.DataFrame, scores: pd.DataFrame, by_level: pd.DataFrame, timings: dict, repeats: int) -> str:
+    sizes = size_table(models)
     scores = scores.copy()
     scores.index.name = "model"
     levels = by_level.copy()

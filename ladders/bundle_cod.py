@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import world
-from bundle import _markdown, write_tables
+from bundle import _markdown, size_table, write_tables
 from model import COD_LADDER, COD_TARGET
 from train import TOKENS_PER_PARAM
 
@@ -90,12 +90,7 @@ def write_dataset(
 
 
 def readme(models: pd.DataFrame, scores: pd.DataFrame, by_band: pd.DataFrame, timings: dict, repeats: int) -> str:
-    sizes = models.copy()
-    sizes["compute"] = sizes["compute"].map(lambda c: f"{c:.3g}")
-    sizes["tokens"] = sizes["tokens"].map(lambda t: f"{t / 1e6:.2f}M")
-    sizes = sizes.set_index("model")[["params", "tokens", "compute", "step", "role"]]
-    sizes["params"] = sizes["params"].map(str)
-    sizes["step"] = sizes["step"].map(str)
+    sizes = size_table(models)
     scores = scores.copy()
     scores.index.name = "model"
     bands = by_band.loc[[COD_LADDER[0].name, COD_LADDER[3].name, COD_LADDER[-1].name, COD_TARGET.name]].T
