@@ -131,7 +131,7 @@ class Auto(Method):
                 continue
             self.holdout_[name] = float(np.mean(errors))
             self.last_error_[name] = _last_error(ladder, used)
-            self.methods_[name] = fitted[name] if name in fitted else get_method(name).fit(ladder)
+            self.methods_[name] = fitted[name]  # every candidate with a hold-out forecast was fitted above
         self.holdouts_ = holdouts
         return self
 
