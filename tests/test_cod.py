@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchcast import laws
 from benchcast.cod.mapping import GRID, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift
 from benchcast.cod.method import COD, EXTRAPOLATABLE, NON_EMERGENT, NON_EXTRAPOLATABLE, classify
@@ -57,6 +58,29 @@ def test_warm_law_fit_never_ends_worse_than_its_start(seed):
     start_rmse = float(np.sqrt(np.mean((cod_law(units, **start) - y) ** 2)))
     assert fit.rmse <= start_rmse * (1 + 1e-6)
     assert fit.params["a"] < 1000
+
+
+@pytest.mark.parametrize("law", [COD_LAW, LOGISTIC_LAW], ids=lambda law: law.name)
+@given(
+    values=st.tuples(st.floats(0.1, 1e4), st.floats(0.01, 3.0), st.floats(0.0, 5.0), st.floats(0.0, 0.9)),
+    free=st.lists(st.booleans(), min_size=4, max_size=4).filter(any),
+)
+@settings(max_examples=60, deadline=None)
+def test_compiled_law_is_the_law_on_mapped_parameters(law, values, free):
+    # the fit's compiled residual and Jacobian (sine-mapped free parameters, the rest fixed) against the law and
+    # its NumPy Jacobian, chained through the map by hand
+    x, y, w = LADDER_UNITS, np.linspace(0.1, 0.7, 8), np.linspace(1.0, 2.0, 8)
+    free = np.array(free)
+    lo, hi = np.array(law.lower), np.array(law.upper)
+    half = (hi - lo)[free] / 2.0
+    t = np.arcsin(np.clip((np.array(values)[free] - lo[free]) / half - 1.0, -1.0, 1.0))
+    params = np.array(values, dtype=float)
+    params[free] = lo[free] + half * (np.sin(t) + 1.0)
+    fixed = np.array(values, dtype=float)
+    args = (law.compiled, x, y, w, lo[free].copy(), half, fixed, np.flatnonzero(free))
+    np.testing.assert_allclose(laws._mapped_residual(t, *args), w * (law(x, params) - y), rtol=1e-12, atol=1e-15)
+    expected = w[:, None] * law.jacobian(x, *params)[:, free] * (half * np.cos(t))[None, :]
+    np.testing.assert_allclose(laws._mapped_jacobian(t, *args), expected, rtol=1e-10, atol=1e-12)
 
 
 def planted_clusters(seed: int, sizes=(60, 40, 30), spread=0.02):
