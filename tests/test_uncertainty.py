@@ -181,6 +181,35 @@ def test_hold_outs_in_workers_give_the_same_forecast(small_sim):
         assert two.interval[level] == pytest.approx((low, high), abs=1e-8)
 
 
+def test_large_benchmarks_fit_and_bootstrap_on_threads_with_the_serial_answer(monkeypatch):
+    # from THREADED_MIN_ITEMS items on, workers are threads of this process, for the fits and the replicates
+    import importlib
+
+    import benchcast.uncertainty as uncertainty
+    from benchcast.diagnostics import THREADED_MIN_ITEMS
+    from benchcast.simulate import simulate_ladder
+
+    forecasting = importlib.import_module("benchcast.forecast")  # the module: ``benchcast.forecast`` is the function
+    sim = simulate_ladder(n_items=THREADED_MIN_ITEMS, n_models=6, trials=50, seed=2)
+    kwargs = {"target": sim.target, "ladder_models": sim.ladder_models, "n_bootstrap": 8, "seed": 1}
+    threaded_batches = []
+    on_threads = uncertainty._replicates_on_threads
+    monkeypatch.setattr(uncertainty, "_replicates_on_threads", lambda *a: threaded_batches.append(1) or on_threads(*a))
+    threaded = forecast(sim.ladder, method="cod", n_jobs=2, **kwargs).benchmarks["sim"]
+    assert threaded_batches and threaded.forecast is not None
+    serial = forecast(sim.ladder, method="cod", n_jobs=1, **kwargs).benchmarks["sim"]
+    monkeypatch.setattr(forecasting, "THREADED_MIN_ITEMS", 10**9)
+    monkeypatch.setattr(uncertainty, "THREADED_MIN_ITEMS", 10**9)
+    processes = forecast(sim.ladder, method="cod", n_jobs=2, **kwargs).benchmarks["sim"]
+    for other in (serial, processes):
+        assert threaded.forecast == other.forecast
+        error = other.details["bootstrap"]["validation_error"]
+        assert threaded.details["bootstrap"]["validation_error"] == pytest.approx(error, rel=1e-9)
+        assert threaded.details["bootstrap"]["std"] == pytest.approx(other.details["bootstrap"]["std"], abs=1e-8)
+        for level, (low, high) in other.interval.items():
+            assert threaded.interval[level] == pytest.approx((low, high), abs=1e-8)
+
+
 def test_forecast_reports_its_fits_then_each_bootstrap(small_sim):
     from benchcast.forecast import FITTING
 

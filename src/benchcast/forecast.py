@@ -16,7 +16,13 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from benchcast.data.ladder import BenchmarkLadder, Ladder, Selection
-from benchcast.diagnostics import BackgroundValidation, Validation, extrapolation_error
+from benchcast.diagnostics import (
+    THREADED_MIN_ITEMS,
+    BackgroundValidation,
+    Validation,
+    extrapolation_error,
+    validate_and_fit,
+)
 from benchcast.errors import BenchcastError, InputError, MethodError
 from benchcast.methods import Method, MethodForecast, clone, get_method
 from benchcast.uncertainty import bootstrap, widen
@@ -221,6 +227,13 @@ def _fit_and_forecast(
     if reason:
         return method, MethodForecast(None, declined=reason), None
     needed = validating and not method.own_intervals
+    if needed and n_jobs != 1 and job.data.n_items >= THREADED_MIN_ITEMS:
+        # a large benchmark: the full fit and the hold-out fits on threads of this process, as ``auto`` runs its
+        # candidates' (``validate_and_fit``), without worker start-up or copies of the ladder
+        validations, fitted = validate_and_fit({"method": method}, job.data, validating={"method"}, fitting={"method"})
+        method = fitted["method"]
+        answer = method.forecast(job.target_compute, **job.size)
+        return method, answer, validations["method"] if answer.value is not None else None
     holdouts = BackgroundValidation(method, job.data, n_jobs=n_jobs) if needed else None
     answer = method.fit(job.data).forecast(job.target_compute, **job.size)
     if holdouts is None or answer.value is None:

@@ -13,18 +13,21 @@ same for any number of workers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from benchcast.cod.meanshift import unique_rows
 from benchcast.data.ladder import BenchmarkLadder, cells
+from benchcast.diagnostics import THREADED_MIN_ITEMS
 from benchcast.methods import Method, clone
 
 DEFAULT_LEVELS = (80, 95)
@@ -180,6 +183,26 @@ def _replicates(
         return [_replicate(method, resampler, targets, seed, warm=warm) for seed in seeds]
 
 
+def _replicates_on_threads(
+    method: Method,
+    resampler: Resampler,
+    targets: Sequence[tuple[float, dict]],
+    chunks: Sequence[Sequence[np.random.SeedSequence]],
+    warm: bool,
+    n_threads: int,
+) -> Iterator[list[list[float]]]:
+    """The batches of ``_replicates`` on threads of this process, in order. A replicate on a large benchmark
+    spends most of its time in compiled code that releases the GIL (the redraw, COD's cluster assignment and
+    law fits), and threads need neither worker start-up nor a copy of the ladder; the BLAS limit and the
+    warning filters are process-wide, so they are set once around all threads."""
+
+    def run(chunk: Sequence[np.random.SeedSequence]) -> list[list[float]]:
+        return [_replicate(method, resampler, targets, seed, warm=warm) for seed in chunk]
+
+    with threadpool_limits(1, user_api="blas"), warnings.catch_warnings(), ThreadPoolExecutor(n_threads) as pool:
+        yield from pool.map(run, chunks)
+
+
 def _replicate(
     method: Method,
     resampler: Resampler,
@@ -263,6 +286,8 @@ def bootstrap_targets(
     chunks = [seeds[start : start + batch] for start in range(0, n_samples, batch)]
     if n_jobs == 1:
         batches = (_replicates(method, resampler, targets, chunk, warm) for chunk in chunks)
+    elif ladder.n_items >= THREADED_MIN_ITEMS:
+        batches = _replicates_on_threads(method, resampler, targets, chunks, warm, effective_n_jobs(n_jobs))
     else:
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
         batches = runner(delayed(_replicates)(method, resampler, targets, chunk, warm) for chunk in chunks)

@@ -64,8 +64,8 @@ def _nearest_two(points: np.ndarray, centres_by_dim: np.ndarray) -> tuple[np.nda
     n_points, n_dims = points.shape
     n_centres = centres_by_dim.shape[1]
     nearest = np.zeros(n_points, np.int64)
-    best = np.full(n_points, np.inf)
-    second = np.full(n_points, np.inf)
+    best = np.empty(n_points)
+    second = np.empty(n_points)
     sums = np.empty(n_centres)
     for i in range(n_points):
         sums[:] = 0.0
@@ -74,11 +74,12 @@ def _nearest_two(points: np.ndarray, centres_by_dim: np.ndarray) -> tuple[np.nda
             for c in range(n_centres):
                 diff = x - centres_by_dim[dim, c]
                 sums[c] += diff * diff
+        # without branches: which centre is nearer is a coin toss the processor cannot predict (half the time)
+        low, runner_up, at = np.inf, np.inf, 0
         for c in range(n_centres):
-            if sums[c] < best[i]:
-                second[i] = best[i]
-                best[i] = sums[c]
-                nearest[i] = c
-            elif sums[c] < second[i]:
-                second[i] = sums[c]
+            value = sums[c]
+            runner_up = min(runner_up, max(low, value))
+            at = c if value < low else at
+            low = min(low, value)
+        nearest[i], best[i], second[i] = at, low, runner_up
     return nearest, best, second
