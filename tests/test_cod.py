@@ -174,21 +174,40 @@ def test_forecast_within_one_point_where_the_law_holds():
 @pytest.mark.slow
 def test_item_response_ladders_lose_most_of_the_paper_laws_low_bias():
     """Items that rise as logistic curves in log-compute (graded difficulty, 100 trials, 8 models over 3
-    decades, target 25x, floors 0 and 1/4, two seeds each): the paper's law (the default) forecasts 4-6 points
-    low (clusters seen only in their onset); the per-cluster law choice (``law="select"``) removes most of that
-    on average and beats the end-to-end exponential law. It does not meet 1.5 points on every ladder: with a 1/4
-    floor one seed misses by 4 points either way (docs/decisions.md, "Which law a cluster follows")."""
-    chosen, paper, e2e = [], [], []
+    decades, target 25x, floors 0 and 1/4, two seeds each): the paper's law forecasts 4-6 points low (clusters
+    seen only in their onset). The default (``law="pooled"``) moves the whole benchmark to the logistic law where
+    the clusters' hold-outs agree that it predicts better, and is then within about 1.5 points; where they do
+    not agree firmly enough it keeps the paper's law (one ladder here: docs/decisions.md, "Which law a cluster
+    follows"). It never does worse than the end-to-end exponential law."""
+    default, paper, e2e = [], [], []
     for chance in (0.0, 0.25):
         for seed in (0, 1):
             sim = simulate_irt_ladder(n_items=4000, chance=chance, seed=seed)
             bench = _bench(sim)
-            for errors, model in ((chosen, COD(law="select")), (paper, COD()), (e2e, get_method("e2e-exp"))):
+            for errors, model in ((default, COD()), (paper, COD(law="cod")), (e2e, get_method("e2e-exp"))):
                 errors.append(100 * (model.fit(bench).forecast(sim.target_compute).value - sim.truth))
-    mean_abs = {name: float(np.mean(np.abs(v))) for name, v in (("chosen", chosen), ("paper", paper), ("e2e", e2e))}
-    assert float(np.mean(paper)) < -3.0, paper  # the bias the choice is for is still there without it
-    assert mean_abs["chosen"] < 0.7 * mean_abs["paper"], (chosen, paper)
-    assert mean_abs["chosen"] < mean_abs["e2e"], (chosen, e2e)
+    assert float(np.mean(paper)) < -3.0, paper  # the bias the choice is for
+    assert np.mean(np.abs(default)) < 0.6 * np.mean(np.abs(paper)), (default, paper)
+    assert all(abs(d) <= abs(e) for d, e in zip(default, e2e, strict=True)), (default, e2e)
+    assert sum(abs(d) <= 1.5 for d in default) >= 2, default
+
+
+def test_pooled_choice_keeps_the_papers_law_where_items_follow_it_or_samples_are_few():
+    # items drawn from the paper's own law, 100 trials: every cluster keeps it, so the forecast is the paper law's
+    for seed in range(3):
+        bench = _bench(simulate_ladder(n_items=2000, seed=seed))
+        model = COD().fit(bench)
+        assert {c.fit.law.name for c in model.clusters_} == {COD_LAW.name}
+    # 8 trials per item (under RELIABLE_TRIALS): the hold-out comparison is mostly noise and is not made, even on
+    # items whose law is the logistic one
+    sim = simulate_irt_ladder(n_items=4000, trials=8, seed=1)
+    bench = _bench(sim)
+    few = COD().fit(bench)
+    assert {c.fit.law.name for c in few.clusters_} == {COD_LAW.name}
+    assert few.forecast(sim.target_compute).value == COD(law="cod").fit(bench).forecast(sim.target_compute).value
+    # the same items with 100 trials: the comparison is made and the logistic law wins
+    many = COD().fit(_bench(simulate_irt_ladder(n_items=4000, seed=1)))
+    assert {c.fit.law.name for c in many.clusters_} == {LOGISTIC_LAW.name}
 
 
 def test_law_choice_keeps_the_papers_law_where_items_follow_it():

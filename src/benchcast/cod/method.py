@@ -11,12 +11,14 @@ Every paper default is a named parameter (cod-method.md §0.1). Where the paper 
 * the radius cap is sqrt(d)/10 for d ladder models (§2);
 * the radius check uses the mean-shift mode (``centre="mode"``), the spec's default;
 * anchors are added to the mapping points without a compatibility test (the paper does not specify one);
-* the cluster law is the paper's (``law="cod"``); ``law="select"`` lets each cluster follow the paper's law or
-  its logistic twin, whichever predicted the cluster's last two ladder points better from the models below
-  them. The paper's law rises as ``exp(-a C^-b)`` and under-forecasts clusters seen only in their onset when
-  items rise like item-response curves (4-6 points low on simulated IRT ladders); the choice removes most of
-  that but costs 7 points where items follow the paper's law with few trials, so it is not the default
-  (docs/decisions.md, "Which law a cluster follows").
+* the cluster law is the paper's unless the benchmark's clusters show firmly that another predicts better
+  (``law="pooled"``, the default): every rising cluster is fitted with the paper's law and with its logistic
+  twin, each refitted without the top one and two ladder models, and the logistic law replaces the paper's for
+  the whole benchmark only where its size-weighted hold-out error is under half the paper law's in 95% of
+  resamples of the clusters, on ladders of at least 6 models and 10 trials per item. The paper's law rises as
+  ``exp(-a C^-b)`` and under-forecasts clusters seen only in their onset when items rise like item-response
+  curves (4-6 points low on simulated IRT ladders). ``law="cod"`` is the paper's law alone; ``law="select"``
+  chooses per cluster, which noise misleads (docs/decisions.md, "Which law a cluster follows").
 """
 
 from __future__ import annotations
@@ -40,8 +42,14 @@ NON_EXTRAPOLATABLE = "non-extrapolatable"
 NON_EMERGENT = "non-emergent"
 OUTLIER = "outlier"
 CLASSES = (EXTRAPOLATABLE, NON_EXTRAPOLATABLE, NON_EMERGENT, OUTLIER)
-LAWS = {"cod": (COD_LAW,), "logistic": (LOGISTIC_LAW,), "select": (COD_LAW, LOGISTIC_LAW)}
-"""The cluster laws each ``law`` setting may use; with several, a hold-out on the ladder's top picks one."""
+LAWS = {
+    "cod": (COD_LAW,),
+    "logistic": (LOGISTIC_LAW,),
+    "select": (COD_LAW, LOGISTIC_LAW),
+    "pooled": (COD_LAW, LOGISTIC_LAW),
+}
+"""The cluster laws each ``law`` setting may use; with several, a hold-out on the ladder's top picks one, per
+cluster (``select``) or for the whole benchmark (``pooled``)."""
 SELECTION_HOLDOUT = 2
 """Law selection refits without the top 1, then the top 2, ladder models and scores the points left out."""
 SELECTION_MARGIN = 0.5
@@ -51,6 +59,12 @@ HOLDOUT_STARTS = 2
 """A hold-out refit runs the optimiser from the 2 best of its grid-searched starts (a full fit from all 4), for
 at most 100 evaluations (a full fit: 400): it only scores the law, and degenerate 4-parameter fits on 6-7
 points otherwise run to the limit."""
+RELIABLE_TRIALS = 10
+"""Below this median number of trials per item COD warns that clusters of 0/1 patterns extrapolate poorly, and
+``law="pooled"`` keeps the paper's law: its hold-out comparison is then mostly noise."""
+POOLED_RESAMPLES = 1000
+POOLED_CONFIDENCE = 0.95
+"""``law="pooled"`` leaves the paper's law only when the other law wins in 95% of 1,000 resamples of the clusters."""
 SELECTION_MIN_MODELS = 6
 """Below this many ladder models a 4-parameter refit on fewer points says little: the paper's law is used."""
 LADDER_UNIT_DIVISOR = 100.0
@@ -137,7 +151,8 @@ def classify(
 
 @register_method("cod")
 class COD(Method):
-    """Clustering-On-Difficulty (Xu et al., ICLR 2026), faithful to the published defaults.
+    """Clustering-On-Difficulty (Xu et al., ICLR 2026), faithful to the published defaults where they are given
+    (the law choice, ``law``, departs from the paper's law only on firm evidence; see the module docstring).
 
     Parameters
     ----------
@@ -163,9 +178,10 @@ class COD(Method):
         Below this predictable share COD declines: the mapping would then carry the forecast from a few
         items to the whole benchmark through its (1, 1) endpoint alone (benchcast's addition; the paper's
         shares were 53-94%).
-    law : {"cod", "select", "logistic"}
-        The cluster law: the paper's (``"cod"``, default), its logistic twin, or per cluster whichever forecast
-        the ladder's top models better from the models below them (see the module docstring).
+    law : {"pooled", "cod", "select", "logistic"}
+        The cluster law: the paper's unless the clusters agree firmly that its logistic twin predicts their
+        held-out top better (``"pooled"``, default; see the module docstring), the paper's alone (``"cod"``),
+        a choice per cluster (``"select"``) or the logistic twin alone.
     cluster_sample : int or None
         Above this many distinct items, the improved MeanShift finds its modes on a seeded random sample of
         that many and labels every item by them (``mean_shift``'s ``sample_size``); None clusters every item.
@@ -208,7 +224,7 @@ class COD(Method):
         min_models: int = 3,
         compute_unit: float | str = "ladder",
         use_anchors: bool = True,
-        law: str = "cod",
+        law: str = "pooled",
         min_share: float = 0.2,
         cluster_sample: int | None = 100_000,
     ) -> None:
@@ -310,23 +326,26 @@ class COD(Method):
         narrow = labels.astype(np.int16) if len(centres) < np.iinfo(np.int16).max else labels
         by_label = np.argsort(narrow, kind="stable")
         bounds = np.searchsorted(labels[by_label], np.arange(len(centres) + 1))
-        for cluster_id in range(len(centres)):
-            members = nonzero_index[by_label[bounds[cluster_id] : bounds[cluster_id + 1]]]
-            accuracy = rates[members].mean(axis=0)
-            lower, upper = list(COD_LAW.lower), list(COD_LAW.upper)
-            if floor_bounds is not None:
-                lower[3], upper[3] = floor_bounds
-            if warm is not None:
-                # the same cluster's full-data fit (and law) is the start: the replicate's curve lies close to it
-                twin_fit = warm.clusters_[int(twins[cluster_id])].fit
-                law_fit = fit_law(twin_fit.law, units, accuracy, lower=lower, upper=upper, starts=[twin_fit.values])
-            else:
-                law_fit = self._fit_cluster(units, accuracy, lower, upper)
+        lower, upper = list(COD_LAW.lower), list(COD_LAW.upper)
+        if floor_bounds is not None:
+            lower[3], upper[3] = floor_bounds
+        members = [nonzero_index[by_label[bounds[k] : bounds[k + 1]]] for k in range(len(centres))]
+        accuracies = [rates[chosen].mean(axis=0) for chosen in members]
+        if warm is not None:
+            # the same cluster's full-data fit (and law) is the start: the replicate's curve lies close to it
+            twin_fits = [warm.clusters_[int(twin)].fit for twin in twins]
+            fits = [
+                fit_law(twin.law, units, accuracy, lower=lower, upper=upper, starts=[twin.values])
+                for twin, accuracy in zip(twin_fits, accuracies, strict=True)
+            ]
+        else:
+            fits = self._fit_clusters(units, accuracies, [m.size for m in members], lower, upper)
+        for cluster_id, (chosen, accuracy, law_fit) in enumerate(zip(members, accuracies, fits, strict=True)):
             kind, reason = classify(
                 law_fit, accuracy, units, a_min=self.a_min, b_min=self.b_min, c_max=self.c_max, min_rise=self.min_rise
             )
-            self.class_codes_[members] = CLASSES.index(kind)
-            self.clusters_.append(Cluster(cluster_id, members, centres[cluster_id], accuracy, law_fit, kind, reason))
+            self.class_codes_[chosen] = CLASSES.index(kind)
+            self.clusters_.append(Cluster(cluster_id, chosen, centres[cluster_id], accuracy, law_fit, kind, reason))
         self.predictable_ = np.zeros(ladder.n_items, dtype=bool)
         for cluster in self.clusters_:
             if cluster.kind == EXTRAPOLATABLE:
@@ -355,6 +374,40 @@ class COD(Method):
     def item_class_(self) -> np.ndarray:
         """Each item's class, one of ``CLASSES`` (kept as codes: a bootstrap refit never needs the names)."""
         return np.asarray(CLASSES, dtype=object)[self.class_codes_]
+
+    def _fit_clusters(
+        self, units: np.ndarray, accuracies: list[np.ndarray], sizes: list[int], lower: list, upper: list
+    ) -> list[LawFit]:
+        """Every cluster's law fit. With one candidate law, that law; with ``law="select"`` each cluster's own
+        choice (``_fit_cluster``); with ``law="pooled"`` one law for the whole benchmark: the one whose refits
+        without the top ladder models forecast the left-out points better, summed over the rising clusters and
+        weighted by their size: the paper's law unless the other's sum is under ``SELECTION_MARGIN`` of it in
+        ``POOLED_CONFIDENCE`` of seeded resamples of the clusters, on ladders of ``SELECTION_MIN_MODELS`` models
+        and ``RELIABLE_TRIALS`` trials per item."""
+        laws = LAWS[self.law]
+        if self.law != "pooled":
+            return [self._fit_cluster(units, accuracy, lower, upper) for accuracy in accuracies]
+        trials = self.ladder_.trials[np.isfinite(self.ladder_.trials)]
+        if len(units) < SELECTION_MIN_MODELS or (trials.size and np.median(trials) < RELIABLE_TRIALS):
+            return [fit_law(laws[0], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
+        fits = [[fit_law(law, units, accuracy, lower=lower, upper=upper) for law in laws] for accuracy in accuracies]
+        weighted = []
+        for candidates, accuracy, size in zip(fits, accuracies, sizes, strict=True):
+            if float(np.ptp(accuracy)) < self.min_rise:
+                continue  # no rise, no shape to tell the laws apart
+            errors = np.array([_holdout_error(fit, units, accuracy, lower, upper) for fit in candidates])
+            if np.all(np.isfinite(errors)):
+                weighted.append(size * errors)
+        if not weighted:
+            return [candidates[0] for candidates in fits]
+        # the other law must keep winning when the clusters are resampled: a choice that one or two noisy clusters
+        # carry is not evidence about how the benchmark's items rise
+        errors = np.array(weighted)
+        draws = np.random.default_rng(0).integers(0, len(errors), size=(POOLED_RESAMPLES, len(errors)))
+        totals = errors[draws].sum(axis=1)
+        wins = totals[:, 1] <= SELECTION_MARGIN * totals[:, 0]
+        best = 1 if wins.mean() >= POOLED_CONFIDENCE else 0
+        return [candidates[best] for candidates in fits]
 
     def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
         """The cluster's law fit; with several candidate laws, the one whose refits without the top ladder
@@ -398,7 +451,7 @@ class COD(Method):
                 "carries most of the forecast"
             )
         finite_trials = ladder.trials[np.isfinite(ladder.trials)]
-        if finite_trials.size and np.median(finite_trials) < 10:
+        if finite_trials.size and np.median(finite_trials) < RELIABLE_TRIALS:
             warnings.append(
                 f"pass rates rest on {np.median(finite_trials):g} trial(s) per item: clusters of 0/1 patterns "
                 "extrapolate poorly"
