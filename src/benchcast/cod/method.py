@@ -34,7 +34,7 @@ from benchcast.cod.mapping import Mapping, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift, radius
 from benchcast.cod.seeded import reassign_clusters
 from benchcast.data.ladder import BenchmarkLadder
-from benchcast.laws import COD_LAW, LOGISTIC_LAW, LawFit, fit_law
+from benchcast.laws import COD_LAW, LOGISTIC_LAW, Law, LawFit, fit_law
 from benchcast.methods import Method, MethodForecast, register_method
 
 EXTRAPOLATABLE = "extrapolatable"
@@ -390,24 +390,22 @@ class COD(Method):
         trials = self.ladder_.trials[np.isfinite(self.ladder_.trials)]
         if len(units) < SELECTION_MIN_MODELS or (trials.size and np.median(trials) < RELIABLE_TRIALS):
             return [fit_law(laws[0], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
-        fits = [[fit_law(law, units, accuracy, lower=lower, upper=upper) for law in laws] for accuracy in accuracies]
         weighted = []
-        for candidates, accuracy, size in zip(fits, accuracies, sizes, strict=True):
+        for accuracy, size in zip(accuracies, sizes, strict=True):
             if float(np.ptp(accuracy)) < self.min_rise:
                 continue  # no rise, no shape to tell the laws apart
-            errors = np.array([_holdout_error(fit, units, accuracy, lower, upper) for fit in candidates])
+            errors = np.array([_holdout_error(law, units, accuracy, lower, upper) for law in laws])
             if np.all(np.isfinite(errors)):
                 weighted.append(size * errors)
-        if not weighted:
-            return [candidates[0] for candidates in fits]
-        # the other law must keep winning when the clusters are resampled: a choice that one or two noisy clusters
-        # carry is not evidence about how the benchmark's items rise
-        errors = np.array(weighted)
-        draws = np.random.default_rng(0).integers(0, len(errors), size=(POOLED_RESAMPLES, len(errors)))
-        totals = errors[draws].sum(axis=1)
-        wins = totals[:, 1] <= SELECTION_MARGIN * totals[:, 0]
-        best = 1 if wins.mean() >= POOLED_CONFIDENCE else 0
-        return [candidates[best] for candidates in fits]
+        best = 0
+        if weighted:
+            # the other law must keep winning when the clusters are resampled: a choice that one or two noisy
+            # clusters carry is not evidence about how the benchmark's items rise
+            errors = np.array(weighted)
+            draws = np.random.default_rng(0).integers(0, len(errors), size=(POOLED_RESAMPLES, len(errors)))
+            totals = errors[draws].sum(axis=1)
+            best = 1 if np.mean(totals[:, 1] <= SELECTION_MARGIN * totals[:, 0]) >= POOLED_CONFIDENCE else 0
+        return [fit_law(laws[best], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
 
     def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
         """The cluster's law fit; with several candidate laws, the one whose refits without the top ladder
@@ -417,7 +415,7 @@ class COD(Method):
         if len(laws) == 1 or len(units) < SELECTION_MIN_MODELS or flat:
             return fit_law(laws[0], units, accuracy, lower=lower, upper=upper)
         fits = [fit_law(law, units, accuracy, lower=lower, upper=upper) for law in laws]
-        errors = np.array([_holdout_error(fit, units, accuracy, lower, upper) for fit in fits])
+        errors = np.array([_holdout_error(fit.law, units, accuracy, lower, upper) for fit in fits])
         errors[1:] /= SELECTION_MARGIN  # the paper's law (first) wins unless another is clearly better
         return fits[int(np.argmin(errors))]
 
@@ -508,14 +506,14 @@ class COD(Method):
         return MethodForecast(value, details=details, warnings=warnings)
 
 
-def _holdout_error(full: LawFit, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
-    """Squared error of ``full``'s law refitted without the top 1, then 2, ladder points, on the points left
-    out. Each refit starts afresh: one started from the full fit, which saw the left-out points, would stay near
-    it and score the law on points it was fitted to."""
+def _holdout_error(law: Law, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
+    """Squared error of ``law`` fitted without the top 1, then 2, ladder points, on the points left out. Each
+    refit starts afresh: one started from a fit to every point, which saw the left-out points, would stay near it
+    and score the law on points it was fitted to."""
     total = 0.0
     for held in range(1, SELECTION_HOLDOUT + 1):
         fit = fit_law(
-            full.law, units[:-held], accuracy[:-held], lower=lower, upper=upper, refine=HOLDOUT_STARTS, max_nfev=100
+            law, units[:-held], accuracy[:-held], lower=lower, upper=upper, refine=HOLDOUT_STARTS, max_nfev=100
         )
         total += float(np.sum((fit.predict(units[-held:]) - accuracy[-held:]) ** 2))
     return total if math.isfinite(total) else math.inf
