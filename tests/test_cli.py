@@ -92,6 +92,24 @@ def test_forecast_from_files_writes_json(sim_files, small_sim, tmp_path):
     assert low <= high and entry["details"]["bootstrap"]["n_samples"] == 8
 
 
+def test_forecast_law_option_reaches_cod_and_refuses_misuse(sim_files, tmp_path):
+    results, models = sim_files
+    base = ["forecast", str(results), "--models", str(models), "--target", "sim-target", "--bootstrap", "0"]
+    for law, name in (("cod", "cod"), ("logistic", "cod-logistic")):
+        out = tmp_path / f"{law}.json"
+        result = runner.invoke(app, [*base, "--method", "cod", "--law", law, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        clusters = json.loads(out.read_text())["sim"]["details"]["clusters"]
+        assert clusters and {cluster["law"] for cluster in clusters} == {name}
+    for args, words in (
+        (["--method", "auto", "--law", "cod"], "--law applies to --method cod only"),
+        (["--method", "cod", "--law", "quadratic"], "--law must be one of"),
+    ):
+        result = runner.invoke(app, [*base, *args], env={"COLUMNS": "200"})
+        assert result.exit_code == 2
+        assert words in result.output and len(result.output.strip().splitlines()) == 1
+
+
 def test_forecast_by_compute_without_roles(sim_files, tmp_path):
     results, models = sim_files
     lines = models.read_text().splitlines()

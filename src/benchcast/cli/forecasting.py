@@ -40,6 +40,17 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _check_law(law: str, method: str) -> None:
+    """``--law`` is COD's setting: refused, in one line, with any other method or an unknown law."""
+    from benchcast.cod.method import LAWS
+    from benchcast.errors import InputError
+
+    if method != "cod":
+        raise InputError(f"--law applies to --method cod only (got --method {method})")
+    if law not in LAWS:
+        raise InputError(f"--law must be one of {', '.join(LAWS)}, got {law!r}")
+
+
 @app.command()
 @handle_errors
 def forecast(
@@ -48,6 +59,13 @@ def forecast(
     target: Annotated[str | None, typer.Option(help="Target model name (needs a card).")] = None,
     compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
     method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
+    law: Annotated[
+        str | None,
+        typer.Option(
+            help="With --method cod: the cluster law ('pooled', the default: the paper's unless the clusters show "
+            "firmly that a logistic rise predicts better; 'cod': the paper's alone; 'select'; 'logistic')."
+        ),
+    ] = None,
     benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
     ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
@@ -67,6 +85,8 @@ def forecast(
     from benchcast.forecast import forecast as run_forecast
     from benchcast.report.table import forecast_table
 
+    if law is not None:
+        _check_law(law, method)
     data = load_ladder(results, models, format=format)
     with _forecast_progress(quiet) as progress:
         result = run_forecast(
@@ -81,6 +101,7 @@ def forecast(
             seed=seed,
             n_jobs=jobs,
             progress=progress,
+            **({} if law is None else {"law": law}),
         )
     console.print(forecast_table(result))
     if json is not None:
@@ -97,6 +118,13 @@ def forecast(
 @handle_errors
 def demo(
     method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
+    law: Annotated[
+        str | None,
+        typer.Option(
+            help="With --method cod: the cluster law ('pooled', the default: the paper's unless the clusters show "
+            "firmly that a logistic rise predicts better; 'cod': the paper's alone; 'select'; 'logistic')."
+        ),
+    ] = None,
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
     items: Annotated[
         bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
