@@ -40,6 +40,24 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+LawOption = Annotated[
+    str | None,
+    typer.Option(
+        help="With --method cod: the cluster law ('pooled', the default: the paper's unless the clusters show "
+        "firmly that a logistic rise predicts better; 'cod': the paper's alone; 'select'; 'logistic')."
+    ),
+]
+
+
+def _law(law: str | None, method: str) -> dict[str, str]:
+    """``--law`` as COD's parameter (none when not given); refused, in one line, with any other method or an
+    unknown law."""
+    if law is None:
+        return {}
+    _check_law(law, method)
+    return {"law": law}
+
+
 def _check_law(law: str, method: str) -> None:
     """``--law`` is COD's setting: refused, in one line, with any other method or an unknown law."""
     from benchcast.cod.method import LAWS
@@ -59,13 +77,7 @@ def forecast(
     target: Annotated[str | None, typer.Option(help="Target model name (needs a card).")] = None,
     compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
     method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
-    law: Annotated[
-        str | None,
-        typer.Option(
-            help="With --method cod: the cluster law ('pooled', the default: the paper's unless the clusters show "
-            "firmly that a logistic rise predicts better; 'cod': the paper's alone; 'select'; 'logistic')."
-        ),
-    ] = None,
+    law: LawOption = None,
     benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
     ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
@@ -85,8 +97,7 @@ def forecast(
     from benchcast.forecast import forecast as run_forecast
     from benchcast.report.table import forecast_table
 
-    if law is not None:
-        _check_law(law, method)
+    cod_params = _law(law, method)
     data = load_ladder(results, models, format=format)
     with _forecast_progress(quiet) as progress:
         result = run_forecast(
@@ -101,7 +112,7 @@ def forecast(
             seed=seed,
             n_jobs=jobs,
             progress=progress,
-            **({} if law is None else {"law": law}),
+            **cod_params,
         )
     console.print(forecast_table(result))
     if json is not None:
@@ -118,13 +129,7 @@ def forecast(
 @handle_errors
 def demo(
     method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
-    law: Annotated[
-        str | None,
-        typer.Option(
-            help="With --method cod: the cluster law ('pooled', the default: the paper's unless the clusters show "
-            "firmly that a logistic rise predicts better; 'cod': the paper's alone; 'select'; 'logistic')."
-        ),
-    ] = None,
+    law: LawOption = None,
     json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
     items: Annotated[
         bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
@@ -140,6 +145,7 @@ def demo(
     from benchcast.forecast import forecast as run_forecast
     from benchcast.report.table import forecast_table
 
+    cod_params = _law(law, method)
     data = load_dataset(DEMO_DATASET)
     with _forecast_progress(quiet) as progress:
         result = run_forecast(
@@ -151,6 +157,7 @@ def demo(
             seed=seed,
             n_jobs=jobs,
             progress=progress,
+            **cod_params,
         )
     console.print(
         forecast_table(result, title=f"{DEMO_TARGET} forecast from Pythia 125M-2.7B, method {method} (scores in %)")
