@@ -210,6 +210,29 @@ def test_large_benchmarks_fit_and_bootstrap_on_threads_with_the_serial_answer(mo
             assert threaded.interval[level] == pytest.approx((low, high), abs=1e-8)
 
 
+def test_threaded_replicates_stop_when_their_reader_stops(monkeypatch, bench):
+    # Ctrl-C or an error in the caller closes the batches' generator: batches not yet started must not run
+    # (Executor.map cancels them when its iterator is closed; the pool's exit then waits only for running ones)
+    import time
+
+    import benchcast.uncertainty as uncertainty
+
+    ran = []
+
+    def slow(method, resampler, targets, seed, *, warm):
+        ran.append(seed)
+        time.sleep(0.02)
+        return [0.5]
+
+    monkeypatch.setattr(uncertainty, "_replicate", slow)
+    resampler = uncertainty.Resampler(bench, items=True, trials=True, leave_out=0, min_models=3)
+    chunks = [[seed] for seed in np.random.SeedSequence(0).spawn(40)]
+    batches = uncertainty._replicates_on_threads(LastModel(), resampler, [(1e24, {})], chunks, False, 2)
+    assert next(batches) == [[0.5]]
+    batches.close()
+    assert len(ran) < 10
+
+
 def test_forecast_reports_its_fits_then_each_bootstrap(small_sim):
     from benchcast.forecast import FITTING
 
