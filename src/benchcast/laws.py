@@ -152,14 +152,11 @@ def fit_law(
             cost = float(np.sum(residual(theta0) ** 2))
             best = (cost, np.empty(0), "all parameters fixed", True)
             break
-        if mapped and law.compiled is not None:
-            theta, message, ok = _fit_compiled(law.compiled, x, y, w, lo, hi, free, theta0, max_nfev)
-            cost = float(np.sum(residual(theta) ** 2))
-            if best is None or cost < best[0]:
-                best = (cost, theta, message, ok)
-            continue
         if mapped:
-            theta, message, ok = _fit_mapped(residual, jacobian, theta0, lo[free], hi[free], max_nfev)
+            if law.compiled is None:
+                theta, message, ok = _fit_mapped(residual, jacobian, theta0, lo[free], hi[free], max_nfev)
+            else:
+                theta, message, ok = _fit_compiled(law.compiled, x, y, w, lo, hi, free, theta0, max_nfev)
             cost = float(np.sum(residual(theta) ** 2))
             if best is None or cost < best[0]:
                 best = (cost, theta, message, ok)
@@ -239,16 +236,7 @@ def _fit_mapped(
     def mapped_jacobian(t: np.ndarray) -> np.ndarray:
         return jacobian(forward(t)) * (half * np.cos(t))[None, :]
 
-    # ``fit_law`` hands over starts 1e-9 of the bounds' width inside them, where t has a slope; the start is used
-    # as it is (an extra margin of 1e-6 of the width here moved a warm start at a = 2 to a = 100 for a law whose a
-    # may reach 1e8)
-    t0 = np.arcsin(np.clip((start - lo) / half - 1.0, -1.0, 1.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t, _, _, message, status = leastsq(
-            mapped_residual, t0, Dfun=mapped_jacobian, full_output=True, maxfev=max_nfev * (len(t0) + 1)
-        )
-    return np.clip(forward(t), lo, hi), str(message), status in (1, 2, 3, 4)
+    return _solve_mapped(mapped_residual, mapped_jacobian, start, lo, hi, max_nfev)
 
 
 def _fit_compiled(
@@ -262,17 +250,35 @@ def _fit_compiled(
     start: np.ndarray,
     max_nfev: int,
 ) -> tuple[np.ndarray, str, bool]:
-    """``_fit_mapped`` with the compiled residual and Jacobian of ``law`` (a ``COMPILED_*`` code): the same
-    sine-mapped problem for MINPACK."""
+    """``_fit_mapped`` with the compiled residual and Jacobian of ``law`` (a ``COMPILED_*`` code) on the free
+    parameters ``free`` of bounds ``lo`` and ``hi``, the fixed ones at ``lo``."""
     half = (hi[free] - lo[free]) / 2.0
-    t0 = np.arcsin(np.clip((start - lo[free]) / half - 1.0, -1.0, 1.0))
     args = (law, x, y, w, lo[free].copy(), half, lo.copy(), np.flatnonzero(free))
+    return _solve_mapped(_mapped_residual, _mapped_jacobian, start, lo[free], hi[free], max_nfev, args)
+
+
+def _solve_mapped(
+    residual: Callable[..., np.ndarray],
+    jacobian: Callable[..., np.ndarray],
+    start: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    max_nfev: int,
+    args: tuple = (),
+) -> tuple[np.ndarray, str, bool]:
+    """MINPACK ``lmder`` on t for ``residual(t, *args)`` and its ``jacobian``, from ``start`` mapped to t; the
+    parameters ``lo + (hi - lo)(sin t + 1)/2`` it ends at, MINPACK's message and whether it converged."""
+    half = (hi - lo) / 2.0
+    # ``fit_law`` hands over starts 1e-9 of the bounds' width inside them, where t has a slope; the start is used
+    # as it is (an extra margin of 1e-6 of the width here moved a warm start at a = 2 to a = 100 for a law whose a
+    # may reach 1e8)
+    t0 = np.arcsin(np.clip((start - lo) / half - 1.0, -1.0, 1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t, _, _, message, status = leastsq(
-            _mapped_residual, t0, args=args, Dfun=_mapped_jacobian, full_output=True, maxfev=max_nfev * (len(t0) + 1)
+            residual, t0, args=args, Dfun=jacobian, full_output=True, maxfev=max_nfev * (len(t0) + 1)
         )
-    return np.clip(lo[free] + half * (np.sin(t) + 1.0), lo[free], hi[free]), str(message), status in (1, 2, 3, 4)
+    return np.clip(lo + half * (np.sin(t) + 1.0), lo, hi), str(message), status in (1, 2, 3, 4)
 
 
 COMPILED_COD = 0
