@@ -69,21 +69,7 @@ class BenchmarkLadder:
     def subset(self, models: Sequence[int]) -> BenchmarkLadder:
         """The same benchmark on a subset of the ladder models (by position), e.g. to leave one out."""
         index = np.asarray(models, dtype=int)
-        return BenchmarkLadder(
-            benchmark=self.benchmark,
-            models=tuple(self.models[i] for i in index),
-            compute=self.compute[index],
-            pass_rates=self.pass_rates[:, index],
-            trials=self.trials[:, index],
-            items=self.items,
-            params=None if self.params is None else self.params[index],
-            tokens=None if self.tokens is None else self.tokens[index],
-            anchors=self.anchors,
-            anchor_pass_rates=self.anchor_pass_rates,
-            anchor_compute=self.anchor_compute,
-            metrics={name: values[index] for name, values in self.metrics.items()},
-            chance=self.chance,
-        )
+        return self.resample(self.pass_rates[:, index], models=index)
 
     def resample(
         self, pass_rates: np.ndarray, items: np.ndarray | None = None, models: np.ndarray | None = None
