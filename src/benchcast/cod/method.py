@@ -387,8 +387,8 @@ class COD(Method):
         laws = LAWS[self.law]
         if self.law != "pooled":
             return [self._fit_cluster(units, accuracy, lower, upper) for accuracy in accuracies]
-        trials = self.ladder_.trials[np.isfinite(self.ladder_.trials)]
-        if len(units) < SELECTION_MIN_MODELS or (trials.size and np.median(trials) < RELIABLE_TRIALS):
+        trials = _median_trials(self.ladder_)
+        if len(units) < SELECTION_MIN_MODELS or (trials is not None and trials < RELIABLE_TRIALS):
             return [fit_law(laws[0], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
         weighted = []
         for accuracy, size in zip(accuracies, sizes, strict=True):
@@ -448,11 +448,10 @@ class COD(Method):
                 f"predictable subset is {100 * self.predictable_share_:.0f}% of items (under 20%): the mapping "
                 "carries most of the forecast"
             )
-        finite_trials = ladder.trials[np.isfinite(ladder.trials)]
-        if finite_trials.size and np.median(finite_trials) < RELIABLE_TRIALS:
+        trials = _median_trials(ladder)
+        if trials is not None and trials < RELIABLE_TRIALS:
             warnings.append(
-                f"pass rates rest on {np.median(finite_trials):g} trial(s) per item: clusters of 0/1 patterns "
-                "extrapolate poorly"
+                f"pass rates rest on {trials:g} trial(s) per item: clusters of 0/1 patterns extrapolate poorly"
             )
         if np.all(np.ptp(ladder.pass_rates, axis=1) == 0):
             warnings.append("no item's pass rate varies across the ladder")
@@ -504,6 +503,12 @@ class COD(Method):
             "item_map": item_map(ladder.pass_rates),
         }
         return MethodForecast(value, details=details, warnings=warnings)
+
+
+def _median_trials(ladder: BenchmarkLadder) -> float | None:
+    """The median number of trials behind the ladder's pass rates (None where every score is continuous)."""
+    finite = ladder.trials[np.isfinite(ladder.trials)]
+    return float(np.median(finite)) if finite.size else None
 
 
 def _holdout_error(law: Law, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> float:
