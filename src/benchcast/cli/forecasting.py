@@ -54,12 +54,6 @@ def _law(law: str | None, method: str) -> dict[str, str]:
     unknown law."""
     if law is None:
         return {}
-    _check_law(law, method)
-    return {"law": law}
-
-
-def _check_law(law: str, method: str) -> None:
-    """``--law`` is COD's setting: refused, in one line, with any other method or an unknown law."""
     from benchcast.cod.method import LAWS
     from benchcast.errors import InputError
 
@@ -67,6 +61,7 @@ def _check_law(law: str, method: str) -> None:
         raise InputError(f"--law applies to --method cod only (got --method {method})")
     if law not in LAWS:
         raise InputError(f"--law must be one of {', '.join(LAWS)}, got {law!r}")
+    return {"law": law}
 
 
 @app.command()
