@@ -180,7 +180,17 @@ def _replicates(
     # one BLAS thread, as in a worker process: threaded products round differently, and a replicate must give
     # the same numbers whatever the number of workers
     with threadpool_limits(1, user_api="blas"):
-        return [_replicate(method, resampler, targets, seed, warm=warm) for seed in seeds]
+        return _batch(method, resampler, targets, seeds, warm)
+
+
+def _batch(
+    method: Method,
+    resampler: Resampler,
+    targets: Sequence[tuple[float, dict]],
+    seeds: Sequence[np.random.SeedSequence],
+    warm: bool,
+) -> list[list[float]]:
+    return [_replicate(method, resampler, targets, seed, warm=warm) for seed in seeds]
 
 
 def _replicates_on_threads(
@@ -196,11 +206,8 @@ def _replicates_on_threads(
     law fits), and threads need neither worker start-up nor a copy of the ladder; the BLAS limit and the
     warning filters are process-wide, so they are set once around all threads."""
 
-    def run(chunk: Sequence[np.random.SeedSequence]) -> list[list[float]]:
-        return [_replicate(method, resampler, targets, seed, warm=warm) for seed in chunk]
-
     with threadpool_limits(1, user_api="blas"), warnings.catch_warnings(), ThreadPoolExecutor(n_threads) as pool:
-        yield from pool.map(run, chunks)
+        yield from pool.map(lambda chunk: _batch(method, resampler, targets, chunk, warm), chunks)
 
 
 def _replicate(
