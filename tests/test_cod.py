@@ -176,9 +176,10 @@ def test_item_response_ladders_lose_most_of_the_paper_laws_low_bias():
     """Items that rise as logistic curves in log-compute (graded difficulty, 100 trials, 8 models over 3
     decades, target 25x, floors 0 and 1/4, two seeds each): the paper's law forecasts 4-6 points low (clusters
     seen only in their onset). The default (``law="pooled"``) moves the whole benchmark to the logistic law where
-    the clusters' hold-outs agree that it predicts better, and is then within about 1.5 points; where they do
-    not agree firmly enough it keeps the paper's law (one ladder here: docs/decisions.md, "Which law a cluster
-    follows"). It never does worse than the end-to-end exponential law."""
+    the clusters' summed hold-out error is under half the paper law's, and is then within about 1.5 points
+    (3.2 on one ladder here, whose onset cluster the logistic law over-forecasts); where the sum is not that
+    clear it keeps the paper's law (docs/decisions.md, "Which law a cluster follows"). It never does worse than
+    the end-to-end exponential law."""
     default, paper, e2e = [], [], []
     for chance in (0.0, 0.25):
         for seed in (0, 1):
@@ -187,9 +188,9 @@ def test_item_response_ladders_lose_most_of_the_paper_laws_low_bias():
             for errors, model in ((default, COD()), (paper, COD(law="cod")), (e2e, get_method("e2e-exp"))):
                 errors.append(100 * (model.fit(bench).forecast(sim.target_compute).value - sim.truth))
     assert float(np.mean(paper)) < -3.0, paper  # the bias the choice is for
-    assert np.mean(np.abs(default)) < 0.6 * np.mean(np.abs(paper)), (default, paper)
+    assert np.mean(np.abs(default)) < 0.35 * np.mean(np.abs(paper)), (default, paper)
     assert all(abs(d) <= abs(e) for d, e in zip(default, e2e, strict=True)), (default, e2e)
-    assert sum(abs(d) <= 1.5 for d in default) >= 2, default
+    assert sum(abs(d) <= 1.5 for d in default) >= 3, default
 
 
 def test_pooled_choice_keeps_the_papers_law_where_items_follow_it_or_samples_are_few():

@@ -14,8 +14,8 @@ Every paper default is a named parameter (cod-method.md §0.1). Where the paper 
 * the cluster law is the paper's unless the benchmark's clusters show firmly that another predicts better
   (``law="pooled"``, the default): every rising cluster is fitted with the paper's law and with its logistic
   twin, each refitted without the top one and two ladder models, and the logistic law replaces the paper's for
-  the whole benchmark only where its size-weighted hold-out error is under half the paper law's in 95% of
-  resamples of the clusters, on ladders of at least 6 models and 10 trials per item. The paper's law rises as
+  the whole benchmark only where its hold-out error, summed over the clusters weighted by their size, is under
+  half the paper law's, on ladders of at least 6 models and 10 trials per item. The paper's law rises as
   ``exp(-a C^-b)`` and under-forecasts clusters seen only in their onset when items rise like item-response
   curves (4-6 points low on simulated IRT ladders). ``law="cod"`` is the paper's law alone; ``law="select"``
   chooses per cluster, which noise misleads (docs/decisions.md, "Which law a cluster follows").
@@ -62,9 +62,6 @@ points otherwise run to the limit."""
 RELIABLE_TRIALS = 10
 """Below this median number of trials per item COD warns that clusters of 0/1 patterns extrapolate poorly, and
 ``law="pooled"`` keeps the paper's law: its hold-out comparison is then mostly noise."""
-POOLED_RESAMPLES = 1000
-POOLED_CONFIDENCE = 0.95
-"""``law="pooled"`` leaves the paper's law only when the other law wins in 95% of 1,000 resamples of the clusters."""
 SELECTION_MIN_MODELS = 6
 """Below this many ladder models a 4-parameter refit on fewer points says little: the paper's law is used."""
 LADDER_UNIT_DIVISOR = 100.0
@@ -381,30 +378,22 @@ class COD(Method):
         """Every cluster's law fit. With one candidate law, that law; with ``law="select"`` each cluster's own
         choice (``_fit_cluster``); with ``law="pooled"`` one law for the whole benchmark: the one whose refits
         without the top ladder models forecast the left-out points better, summed over the rising clusters and
-        weighted by their size: the paper's law unless the other's sum is under ``SELECTION_MARGIN`` of it in
-        ``POOLED_CONFIDENCE`` of seeded resamples of the clusters, on ladders of ``SELECTION_MIN_MODELS`` models
-        and ``RELIABLE_TRIALS`` trials per item."""
+        weighted by their size: the paper's law unless the other's sum is under ``SELECTION_MARGIN`` of it, on
+        ladders of ``SELECTION_MIN_MODELS`` models and ``RELIABLE_TRIALS`` trials per item."""
         laws = LAWS[self.law]
         if self.law != "pooled":
             return [self._fit_cluster(units, accuracy, lower, upper) for accuracy in accuracies]
         trials = _median_trials(self.ladder_)
         if len(units) < SELECTION_MIN_MODELS or (trials is not None and trials < RELIABLE_TRIALS):
             return [fit_law(laws[0], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
-        weighted = []
+        totals = np.zeros(len(laws))
         for accuracy, size in zip(accuracies, sizes, strict=True):
             if float(np.ptp(accuracy)) < self.min_rise:
                 continue  # no rise, no shape to tell the laws apart
             errors = np.array([_holdout_error(law, units, accuracy, lower, upper) for law in laws])
             if np.all(np.isfinite(errors)):
-                weighted.append(size * errors)
-        best = 0
-        if weighted:
-            # the other law must keep winning when the clusters are resampled: a choice that one or two noisy
-            # clusters carry is not evidence about how the benchmark's items rise
-            errors = np.array(weighted)
-            draws = np.random.default_rng(0).integers(0, len(errors), size=(POOLED_RESAMPLES, len(errors)))
-            totals = errors[draws].sum(axis=1)
-            best = 1 if np.mean(totals[:, 1] <= SELECTION_MARGIN * totals[:, 0]) >= POOLED_CONFIDENCE else 0
+                totals += size * errors
+        best = 1 if totals[0] > 0 and totals[1] <= SELECTION_MARGIN * totals[0] else 0
         return [fit_law(laws[best], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
 
     def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
