@@ -125,3 +125,17 @@ def test_one_model_gives_its_score_with_an_interval_open_above():
     for low, high in result.interval.values():
         assert high == 1.0 and 0.3 < low < 0.35
     assert not result.details["reliable"] and "no trend" in result.details["verdict"]
+
+
+def test_interval_half_width_is_the_sum_of_its_reported_parts():
+    """``details["spread_parts"]`` says what the interval is made of: the weighted hold-out error scaled by the
+    distance to the target, the spread between the candidates and the score noise, added in quadrature."""
+    bench, sim = ladder_and_truth(emergence=(3.0, 5.5), sharpness=(0.4, 0.8), flat_share=0.0, ceiling_gap=0.05)
+    result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
+    parts = result.details["spread_parts"]
+    assert 1.0 <= parts["distance_ratio"] <= 4.0 and parts["holdout_error"] > 0
+    spread = np.hypot(parts["holdout_error"] * parts["distance_ratio"], parts["between_candidates"])
+    spread = float(np.hypot(spread, parts["noise"]))
+    low, _ = result.interval["80"]
+    assert low > 0  # not clipped at 0, so the lower half-width is the spread's
+    assert result.value - low == pytest.approx(1.2816 * spread)

@@ -133,6 +133,7 @@ class Auto(Method):
             self.last_error_[name] = _last_error(ladder, used)
             self.methods_[name] = fitted[name]  # every candidate with a hold-out forecast was fitted above
         self.holdouts_ = holdouts
+        self.validated_ = {name: validated[name] for name in self.methods_}
         return self
 
     def _last(self) -> float:
@@ -190,6 +191,13 @@ class Auto(Method):
         spread_between = math.sqrt(sum(weights[n] * (forecasts[n] - value) ** 2 for n in weights) / total)
         ratio = distance_ratio(ladder, compute, max(self.holdouts_), self.max_gap_ratio)
         spread = math.sqrt((weighted_error * ratio) ** 2 + spread_between**2 + found.noise**2)
+        # what the interval's half-width is made of, for a user asking why it is this wide
+        details["spread_parts"] = {
+            "holdout_error": weighted_error,
+            "distance_ratio": ratio,
+            "between_candidates": spread_between,
+            "noise": found.noise,
+        }
         if found.name == NON_MONOTONE:
             # the dip itself is the uncertainty: the top of the ladder does not say which of its scores holds
             spread = max(spread, float(np.ptp(ladder.scores[-3:])))
