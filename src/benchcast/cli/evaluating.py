@@ -146,7 +146,8 @@ def evaluate_command(
         if str(warning.filename).startswith(package):  # ingest's warnings, not the harness's chatter
             err_console.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
     if not quiet:
-        console.print(f"{store}: {summary}", highlight=False, soft_wrap=True)
+        where = pool.where()
+        console.print(f"{store}: {summary}" + (f"; {where}" if where else ""), highlight=False, soft_wrap=True)
 
 
 def _remove_if_empty(store: Path) -> None:

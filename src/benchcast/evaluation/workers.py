@@ -3,7 +3,8 @@
 All three run the same function (``harness.run_unit``) on the same units and hand back the same files, so a
 store filled through any of them holds the same records. Ray is optional (``pip install benchcast[ray]``):
 ``--ray auto`` starts a local Ray with ``workers`` CPUs, an address joins a running cluster, whose nodes need
-benchcast and lm-eval installed.
+benchcast and lm-eval installed and every checkpoint path readable (shared storage). Results come back through
+Ray's object store to this process, which alone writes the store.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Workers(Protocol):
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]: ...
 
+    def where(self) -> str:
+        """Where the units ran, once they have: a line for the user, or "" when there is nothing to add."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -41,6 +46,9 @@ class InProcess:
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
         for unit in units:
             yield run_unit(unit, self.settings)
+
+    def where(self) -> str:
+        return ""
 
     def close(self) -> None:
         pass
@@ -65,6 +73,9 @@ class LocalProcesses:
             for future in pending:
                 future.cancel()
 
+    def where(self) -> str:
+        return ""
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -85,25 +96,53 @@ class RayWorkers:
                 else:
                     ray.init(address=address, log_to_driver=False)
             except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError, ...
-                raise InputError(f"cannot start or join Ray at {address!r} ({_first_line(error)})") from None
+                raise InputError(f"cannot start or join Ray at {address!r} ({_why(error)})") from None
         where = "a local Ray" if address == "auto" else f"the Ray cluster at {address}"
         self.description = f"{where}, {workers} worker(s)"
         gpus = 1 if settings.device != "cpu" else 0
-        self.remote = ray.remote(run_unit).options(num_cpus=settings.threads, num_gpus=gpus, max_retries=0)
+        self.remote = ray.remote(_run_on_node).options(num_cpus=settings.threads, num_gpus=gpus, max_retries=0)
+        self.nodes: set[str] = set()
 
     def run(self, units: Sequence[Unit]) -> Iterator[UnitResult]:
         pending = [self.remote.remote(unit, self.settings) for unit in units]
         try:
             while pending:
                 done, pending = self.ray.wait(pending, num_returns=1)
-                yield self.ray.get(done[0])
+                result, node = self.ray.get(done[0])
+                self.nodes.add(node)
+                yield result
         finally:
             for reference in pending:
                 self.ray.cancel(reference, force=True)
 
+    def where(self) -> str:
+        return f"units ran on {len(self.nodes)} Ray node(s)" if self.nodes else ""
+
     def close(self) -> None:
         if self.started:
             self.ray.shutdown()
+
+
+def _run_on_node(unit: Unit, settings: HarnessSettings) -> tuple[UnitResult, str]:
+    """``run_unit`` on a Ray worker, with the id of the node it ran on."""
+    import ray
+
+    return run_unit(unit, settings), ray.get_runtime_context().get_node_id()
+
+
+def _why(error: BaseException) -> str:
+    """The first line of Ray's error, and what to do where the cluster asked for a token this process did not
+    send: Ray sends one to an address given explicitly only when told to (``ray start --head`` turns token
+    authentication on by itself once a token exists, so this is the commonest way joining fails)."""
+    cause = error
+    while cause is not None:
+        if type(cause).__name__ == "AuthenticationError" or "InvalidAuthToken" in str(cause):
+            return (
+                f"{_first_line(error)}: the cluster wants an authentication token; set RAY_AUTH_MODE=token and "
+                "the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return _first_line(error)
 
 
 def _first_line(error: BaseException) -> str:
