@@ -252,3 +252,18 @@ def _has_ray() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_a_ray_token_refusal_says_what_to_set():
+    from benchcast.evaluation.workers import _why
+
+    try:
+        try:
+            raise RuntimeError("Failed to connect to GCS. ... RPC error: InvalidAuthToken: token missing")
+        except RuntimeError as inner:
+            raise ConnectionError("Failed to connect to Ray cluster at 10.0.0.1:6379") from inner
+    except ConnectionError as error:
+        message = _why(error)
+    assert message.startswith("Failed to connect to Ray cluster at 10.0.0.1:6379: ")
+    assert "RAY_AUTH_MODE=token" in message and "\n" not in message
+    assert _why(ConnectionError("refused\nmore")) == "refused"
