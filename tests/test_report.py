@@ -260,6 +260,19 @@ def test_a_real_auto_forecast_renders_with_cods_figures(small_sim):
         assert kinds == [*COD_FIGURES, "methods"]
 
 
+def test_an_auto_interval_says_what_it_is_made_of(small_sim):
+    result = forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="auto")
+    bench = result.benchmarks["sim"]
+    parts = bench.details["spread_parts"]
+    html = render(result)
+    story = re.search(r'<p class="interval-story">(.*?)</p>', html)
+    assert story, "no interval story on the page"
+    assert f"missed held-out ladder models by {100 * parts['holdout_error']:.1f} points" in story.group(1)
+    low, high = bench.interval["80"]
+    if low > 0.0 and high < 1.0:  # not clipped: the story's half-width is the interval's
+        assert f"±{100 * (high - low) / 2:.1f} points" in story.group(1)
+
+
 def test_other_forecasts_join_the_comparison(cod_forecast, small_sim):
     baseline = forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="last")
     html = render(cod_forecast, compare=[baseline])

@@ -14,6 +14,7 @@ the subset-to-full mapping, the item map, and, when several methods ran, their f
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from html import escape
@@ -207,6 +208,29 @@ def method_verdict_html(bench: Mapping[str, Any]) -> str:
     return (
         f'<p class="method-verdict"><span class="badge {tone}">{label}</span> '
         f"{escape(str(bench.get('method')))}'s verdict: {escape(judgement)}</p>"
+    ) + interval_story_html(bench)
+
+
+def interval_story_html(bench: Mapping[str, Any]) -> str:
+    """What the interval is made of (``auto``'s ``details["spread_parts"]``), so that a wide one says why."""
+    parts = (bench.get("details") or {}).get("spread_parts")
+    names = ("holdout_error", "distance_ratio", "between_candidates", "noise")
+    if not isinstance(parts, Mapping) or not all(isinstance(parts.get(n), int | float) for n in names):
+        return ""
+    error, ratio, between, noise = (float(parts[n]) for n in names)
+    half = 1.2816 * math.sqrt((error * ratio) ** 2 + between**2 + noise**2)
+    farther = f", times {ratio:.1f} for a target {ratio:.1f} times farther out" if ratio > 1.0 else ""
+    return (
+        f'<p class="interval-story">Why the 80% interval is ±{100 * half:.1f} points before any clipping at 0 and '
+        f"100%: the weighted candidates missed held-out ladder models by {100 * error:.1f} points{farther}; they "
+        f"disagree with each other by {100 * between:.1f} points; the score's own noise is {100 * noise:.1f} "
+        "points. Each counts as one standard deviation; they add in quadrature."
+        + (
+            " The ladder's top dips, so the interval is at least as wide as the spread of its top three scores."
+            if (bench.get("details") or {}).get("regime") == "non-monotone"
+            else ""
+        )
+        + "</p>"
     )
 
 
