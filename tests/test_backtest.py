@@ -286,7 +286,7 @@ def _fast_auto_init(self, **kwargs):
 
 
 def test_default_forecaster_analysis_pairs_forecasts_and_splits_verdicts():
-    from benchcast.backtest.default import paired_with_auto, verdict_split
+    from benchcast.backtest.default import paired_with_auto, regime_intervals, verdict_split
     from benchcast.backtest.harness import BacktestRecord
 
     def rec(method, benchmark, forecast, reliable=None, regime="scaling"):
@@ -309,6 +309,13 @@ def test_default_forecaster_analysis_pairs_forecasts_and_splits_verdicts():
     )
     reliable, unreliable = verdict_split(records)
     assert (reliable.count, reliable.mean_error) == (1, pytest.approx(2.0))
+    records[0].interval = {"80": (0.45, 0.55), "95": (0.40, 0.60)}  # holds the truth, 0.5
+    records[1].interval = {"80": (0.65, 0.75)}  # misses it
+    by_regime = {g.regime: g for g in regime_intervals(records)}
+    assert set(by_regime) == {"scaling", "non-monotone"}
+    scaling, dip = by_regime["scaling"], by_regime["non-monotone"]
+    assert (scaling.count, scaling.covered80, scaling.covered95, scaling.width80) == (1, 1.0, 1.0, pytest.approx(10))
+    assert (dip.covered80, dip.covered95, dip.mean_error) == (0.0, None, pytest.approx(20.0))
     assert (unreliable.count, unreliable.mean_error, dict(unreliable.regimes)) == (
         1,
         pytest.approx(20.0),

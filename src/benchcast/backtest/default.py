@@ -85,6 +85,44 @@ def verdict_split(records: Sequence[BacktestRecord]) -> list[VerdictGroup]:
     return out
 
 
+@dataclass(frozen=True)
+class RegimeIntervals:
+    """``auto``'s forecasts in one regime: how far they missed, and how often and how widely their intervals
+    held the truth (a calibrated method covers about 80% and 95% in every regime, not only on average)."""
+
+    regime: str
+    count: int
+    mean_error: float
+    covered80: float | None
+    covered95: float | None
+    width80: float | None
+
+
+def regime_intervals(records: Sequence[BacktestRecord]) -> list[RegimeIntervals]:
+    """``auto``'s forecasts grouped by the regime the diagnostics named, the most frequent first."""
+    chosen = [r for r in records if r.method == AUTO and r.status == FORECAST]
+    regimes = Counter(r.labels.get("regime", "unknown") for r in chosen)
+    out = []
+    for regime, count in regimes.most_common():
+        group = [r for r in chosen if r.labels.get("regime", "unknown") == regime]
+
+        def mean(values: list[float | bool | None]) -> float | None:
+            known = [float(v) for v in values if v is not None]
+            return float(np.mean(known)) if known else None
+
+        out.append(
+            RegimeIntervals(
+                regime,
+                count,
+                float(np.mean([r.error for r in group])),
+                mean([r.covered("80") for r in group]),
+                mean([r.covered("95") for r in group]),
+                mean([r.width("80") for r in group]),
+            )
+        )
+    return out
+
+
 def choices(records: Sequence[BacktestRecord]) -> Counter[str]:
     """How often ``auto`` chose each method (or a weighted mix) among its forecasts."""
     return Counter(
