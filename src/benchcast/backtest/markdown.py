@@ -53,6 +53,11 @@ def _table(header: list[str], rows: list[list[str]], align: list[str] | None = N
     return out
 
 
+def _captioned(caption: str, header: list[str], rows: list[list[str]], align: list[str]) -> list[str]:
+    """A paragraph, then its table."""
+    return [caption, "", *_table(header, rows, align), ""]
+
+
 def _compute(value: float) -> str:
     return f"{value:.2e}"
 
@@ -241,16 +246,12 @@ def _default_section(result: BacktestResult) -> list[str]:
                     "**auto**" if p.auto_wins else p.method,
                 ]
             )
-    lines += [
+    lines += _captioned(
         "`auto` against every single method on the forecasts both made (paired mean absolute error, points).",
-        "",
-        *_table(
-            ["dataset", "method", "common forecasts", "auto", "method", "lower"],
-            rows,
-            ["l", "l", "r", "r", "r", "l"],
-        ),
-        "",
-    ]
+        ["dataset", "method", "common forecasts", "auto", "method", "lower"],
+        rows,
+        ["l", "l", "r", "r", "r", "l"],
+    )
     losing = []
     for dataset in datasets_of(records):
         chosen = [r for r in records if r.dataset == dataset]
@@ -317,18 +318,14 @@ def _default_section(result: BacktestResult) -> list[str]:
         [g.regime, str(g.count), _n(g.mean_error), _pct(g.covered80, 0), _pct(g.covered95, 0), _n(g.width80, 1)]
         for g in regime_intervals(records)
     ]
-    lines += [
+    lines += _captioned(
         "`auto`'s intervals per regime (a calibrated method covers about 80% and 95% in each). On a flat ladder "
         "(pre-emergence) the interval is as narrow as the ladder's noise by construction: it says nothing about a "
         'jump at the target, which the verdict ("no reliable trend") warns of instead.',
-        "",
-        *_table(
-            ["regime", "forecasts", "mean error", "in 80% (%)", "in 95% (%)", "80% width"],
-            rows,
-            ["l", "r", "r", "r", "r", "r"],
-        ),
-        "",
-    ]
+        ["regime", "forecasts", "mean error", "in 80% (%)", "in 95% (%)", "80% width"],
+        rows,
+        ["l", "r", "r", "r", "r", "r"],
+    )
     rows = []
     for dataset in datasets_of(records):
         counts = choices([r for r in records if r.dataset == dataset])
