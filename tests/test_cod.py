@@ -205,10 +205,18 @@ def test_pooled_choice_keeps_the_papers_law_where_items_follow_it_or_samples_are
     bench = _bench(sim)
     few = COD().fit(bench)
     assert {c.fit.law.name for c in few.clusters_} == {COD_LAW.name}
-    assert few.forecast(sim.target_compute).value == COD(law="cod").fit(bench).forecast(sim.target_compute).value
-    # the same items with 100 trials: the comparison is made and the logistic law wins
+    answer = few.forecast(sim.target_compute)
+    assert answer.value == COD(law="cod").fit(bench).forecast(sim.target_compute).value
+    assert (
+        answer.details["law_choice"]["chosen"] == COD_LAW.name
+        and "not compared" in answer.details["law_choice"]["reason"]
+    )
+    # the same items with 100 trials: the comparison is made and the logistic law wins, by its summed error
     many = COD().fit(_bench(simulate_irt_ladder(n_items=4000, seed=1)))
     assert {c.fit.law.name for c in many.clusters_} == {LOGISTIC_LAW.name}
+    errors = many.law_choice_["holdout_errors"]
+    assert many.law_choice_["chosen"] == LOGISTIC_LAW.name
+    assert 0 < errors[LOGISTIC_LAW.name] <= 0.5 * errors[COD_LAW.name]
 
 
 def test_law_choice_keeps_the_papers_law_where_items_follow_it():

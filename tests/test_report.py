@@ -273,6 +273,15 @@ def test_an_auto_interval_says_what_it_is_made_of(small_sim):
         assert f"±{100 * (high - low) / 2:.1f} points" in story.group(1)
 
 
+def test_cods_law_choice_is_said_with_its_evidence(as_json):
+    name = next(iter(as_json))
+    details = as_json[name]["details"]
+    details["law_choice"] = {"holdout_errors": {"cod": 34.05, "cod-logistic": 8.44}, "chosen": "cod-logistic"}
+    assert "follow the paper law's logistic twin" in render(as_json) and "was 8.44 against 34 for" in render(as_json)
+    details["law_choice"] = {"chosen": "cod", "reason": "not compared"}  # no evidence, no sentence
+    assert "The clusters follow" not in render(as_json)
+
+
 def test_other_forecasts_join_the_comparison(cod_forecast, small_sim):
     baseline = forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="last")
     html = render(cod_forecast, compare=[baseline])

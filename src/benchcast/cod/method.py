@@ -280,6 +280,7 @@ class COD(Method):
         if self.declined_:
             return self
         rates = ladder.pass_rates
+        self.law_choice_: dict[str, Any] | None = None  # set by a pooled law choice (``_fit_clusters``)
         warm = self._warm_twin(ladder)
         # a warm-started refit keeps its twin's unit, so that the twin's parameters are a start in the same unit
         self.unit_ = self._unit(ladder) if warm is None else warm.unit_
@@ -385,6 +386,11 @@ class COD(Method):
             return [self._fit_cluster(units, accuracy, lower, upper) for accuracy in accuracies]
         trials = _median_trials(self.ladder_)
         if len(units) < SELECTION_MIN_MODELS or (trials is not None and trials < RELIABLE_TRIALS):
+            self.law_choice_ = {
+                "chosen": laws[0].name,
+                "reason": f"not compared: needs {SELECTION_MIN_MODELS} ladder models and {RELIABLE_TRIALS} trials "
+                "per item",
+            }
             return [fit_law(laws[0], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
         totals = np.zeros(len(laws))
         for accuracy, size in zip(accuracies, sizes, strict=True):
@@ -394,6 +400,9 @@ class COD(Method):
             if np.all(np.isfinite(errors)):
                 totals += size * errors
         best = 1 if totals[0] > 0 and totals[1] <= SELECTION_MARGIN * totals[0] else 0
+        # the evidence behind the choice, for the forecast's details: each law's summed hold-out error
+        self.law_choice_ = {"holdout_errors": dict(zip((law.name for law in laws), totals.tolist(), strict=True))}
+        self.law_choice_["chosen"] = laws[best].name
         return [fit_law(laws[best], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
 
     def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
@@ -483,6 +492,7 @@ class COD(Method):
             "class_counts": class_counts,
             "clusters": [c.to_dict(units) for c in self.clusters_],
             "mapping": self.mapping_.to_dict(),
+            "law_choice": self.law_choice_,
             "ladder_subset_scores": [float(v) for v in ladder.pass_rates[self.predictable_].mean(axis=0)],
             "item_labels": self.labels_.tolist(),
             "item_classes": list(self.item_class_),

@@ -193,7 +193,25 @@ def _cod_sentences(bench: Mapping[str, Any]) -> list[str]:
     if view is not bench:
         own = f", which alone forecasts {pct(view['forecast'])}" if isinstance(view["forecast"], int | float) else ""
         text = f"COD is one of the candidates{own}: " + text
-    return [text + "."]
+    return [text + ".", *_law_sentence(details.get("law_choice"))]
+
+
+def _law_sentence(choice: Any) -> list[str]:
+    """Which law COD's clusters follow and why (``details["law_choice"]`` of a pooled choice)."""
+    if not isinstance(choice, Mapping) or not isinstance(choice.get("holdout_errors"), Mapping):
+        return []
+    errors = choice["holdout_errors"]
+    paper, logistic = errors.get("cod"), errors.get("cod-logistic")
+    if not isinstance(paper, int | float) or not isinstance(logistic, int | float):
+        return []
+    if choice.get("chosen") == "cod-logistic":
+        lead = "The clusters follow the paper law's logistic twin"
+    else:
+        lead = "The clusters follow the paper's law"
+    return [
+        f"{lead}: refitted without the largest ladder models, the twin's summed error was {logistic:.3g} against "
+        f"{paper:.3g} for the paper's law (the twin is taken under half)."
+    ]
 
 
 def method_verdict_html(bench: Mapping[str, Any]) -> str:
