@@ -16,6 +16,7 @@ from benchcast.cli import _register, app
 from benchcast.data.readers import read_results
 from benchcast.data.store import Store
 from benchcast.report.html import load_forecast_json
+from benchcast.simulate import simulate_irt_ladder
 
 _register()
 runner = CliRunner()
@@ -108,6 +109,28 @@ def test_forecast_law_option_reaches_cod_and_refuses_misuse(sim_files, tmp_path)
         result = runner.invoke(app, [*base, *args], env={"COLUMNS": "200"})
         assert result.exit_code == 2
         assert words in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_cods_departure_from_the_papers_law_is_a_note(sim_files, tmp_path):
+    # items that rise like item-response curves: COD moves to the logistic twin and the table says so, with the
+    # evidence and the way back; on the paper law's own items (sim_files) no such note
+    sim = simulate_irt_ladder(n_items=4000, seed=1)
+    results, models = tmp_path / "irt.csv", tmp_path / "irt-models.csv"
+    sim.results[["model", "benchmark", "item", "trials", "correct"]].to_csv(results, index=False)
+    cards = [
+        {"model": name, "compute": card.compute, "role": card.role.value} for name, card in sim.ladder.cards.items()
+    ]
+    pd.DataFrame(cards).to_csv(models, index=False)
+    words = "COD's clusters follow the logistic twin of the paper's law"
+    outputs = []
+    for files, target in (((results, models), sim.target), (sim_files, "sim-target")):
+        arguments = ["forecast", str(files[0]), "--models", str(files[1]), "--target", target, "--method", "cod"]
+        result = runner.invoke(app, [*arguments, "--bootstrap", "0"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
+    irt, paper = outputs
+    assert words in irt and "(--law cod keeps the paper's law)" in irt, irt
+    assert words not in paper, paper
 
 
 def test_forecast_by_compute_without_roles(sim_files, tmp_path):

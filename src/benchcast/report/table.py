@@ -13,6 +13,19 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
+def _law_note(choice: object) -> list[str]:
+    """A note where COD left the paper's law for its logistic twin: a departure from the published method that a
+    user should see, with the evidence and how to undo it."""
+    if not isinstance(choice, dict) or choice.get("chosen") != "cod-logistic":
+        return []
+    errors = choice.get("holdout_errors") or {}
+    return [
+        "COD's clusters follow the logistic twin of the paper's law: refitted without the largest ladder models, "
+        f"its summed error was {errors.get('cod-logistic', float('nan')):.3g} against "
+        f"{errors.get('cod', float('nan')):.3g} (--law cod keeps the paper's law)"
+    ]
+
+
 def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
     """One row per benchmark: forecast (with interval), measured truth, error, the last ladder score.
 
@@ -49,6 +62,7 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         messages = ([f"declined: {bf.declined}"] if bf.declined else []) + list(bf.warnings)
         if too_wide(interval):
             messages.insert(0, why_not(bf.details, interval))
+        messages += _law_note(bf.details.get("law_choice"))
         cells = [bf.benchmark]
         if show_method:
             cells.append(str(bf.details.get("chosen_method", bf.method)))
