@@ -29,6 +29,7 @@ def test_flat_ladder_is_pre_emergence_and_forecasts_last():
     result = Auto(candidates=FAST).fit(bench).forecast(sim.target_compute)
     assert result.value == pytest.approx(bench.scores[-1])
     assert "no reliable trend" in result.details["verdict"] and not result.details["reliable"]
+    assert "nothing on a flat ladder bounds a jump at the target" in result.details["verdict"]
     assert inside(result, sim.truth)
 
 

@@ -256,7 +256,11 @@ def verdict(regime_: Regime, validation_error: float | None, last_error: float |
     half of what "the last model's score" missed; a trend that merely ties doing nothing is not evidence.
     """
     if not regime_.reliable:
-        return f"no reliable trend ({regime_.name}: {regime_.reason}): forecast ≈ last model ± {100 * spread:.1f}"
+        text = f"no reliable trend ({regime_.name}: {regime_.reason}): forecast ≈ last model ± {100 * spread:.1f}"
+        if regime_.name == PRE_EMERGENCE:
+            # on the public suite such intervals held 1 of 6 targets: the ± cannot speak for a jump
+            text += " (the ladder's noise only: nothing on a flat ladder bounds a jump at the target)"
+        return text
     if validation_error is None:
         return f"no trend validated on the ladder: forecast ≈ last model ± {100 * spread:.1f}"
     tolerance = max(0.02, 2 * regime_.noise)
