@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from benchcast.backtest.design import (
@@ -111,3 +112,31 @@ def test_ladder_design_refuses_bad_input():
     assert result.exit_code == 2 and "unknown dataset" in result.output
     result = runner.invoke(app, ["ladder-design", "pythia-arithmetic", "--items", "ten"])
     assert result.exit_code == 2 and "--items" in result.output
+
+
+def test_ladder_design_runs_on_your_own_pilot_ladder(sim_files, small_sim):
+    """A team's own ladder with a larger measured model held out: the same table, from its files."""
+    results, cards = sim_files
+    options = ["--methods", "last,powerlaw", "--models", "3", "--items", "50", "--trials", "10", "--seeds", "1"]
+    base = ["ladder-design", "--data", str(results), "--cards", str(cards), "--target", "sim-target", *options]
+    result = runner.invoke(app, base, env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "(your ladder)" in result.output and "benchcast ladder-design --data" in result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| ") and "ladder models" not in line]
+    assert [row.split(" | ")[0].strip("| ") for row in rows] == [str(len(small_sim.ladder_models)), "3", "6", "6"]
+    # the full design's "last" error is the largest ladder model's miss on the target's measured score
+    last = small_sim.ladder.benchmark_ladder("sim", small_sim.ladder_models).scores[-1]
+    measured = small_sim.ladder.measured("sim-target", "sim")
+    assert float(rows[0].split(" | ")[3]) == pytest.approx(100 * abs(last - measured), abs=0.01)
+
+
+def test_ladder_design_refuses_a_half_given_ladder(sim_files):
+    results, cards = sim_files
+    for arguments, words in (
+        (["ladder-design"], "give a bundled dataset or --data"),
+        (["ladder-design", "--data", str(results), "--target", "sim-target"], "--data needs --cards"),
+        (["ladder-design", "--data", str(results), "--cards", str(cards)], "--data needs --target"),
+        (["ladder-design", "pythia-arithmetic", "--target", "x"], "go with --data"),
+    ):
+        result = runner.invoke(app, arguments, env={"COLUMNS": "300"})
+        assert result.exit_code == 2 and words in result.output, result.output

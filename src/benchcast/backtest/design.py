@@ -1,6 +1,7 @@
 """The ladder-design table: how a forecast's error depends on the ladder a team pays for.
 
-From a bundled ladder, smaller ladders are cut out of the measured data and each is forecast as a team would:
+From a measured ladder (a bundled dataset's backtest case, or a team's own pilot ladder with a larger model held
+out as the target), smaller ladders are cut out of the measured data and each is forecast as a team would:
 fewer ladder models (evenly spaced over the same compute range, both ends kept), fewer items per benchmark
 (a random subset; the target is scored on the same subset) and fewer samples per item (drawn without
 replacement from the stored samples: a hypergeometric draw from each item's ``correct`` of ``trials``). One
@@ -18,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchcast.backtest.cases import dataset_cases
+from benchcast.backtest.cases import BacktestCase
 from benchcast.backtest.output import write_atomic
-from benchcast.datasets import load_dataset, load_results
+from benchcast.data.ladder import Ladder
 from benchcast.forecast import forecast
 
 MARKER_START = "<!-- ladder-design:start -->"
@@ -84,7 +85,7 @@ def thin(results: pd.DataFrame, design: Design, keep_whole: Sequence[str], rng: 
 
 
 def design_table(
-    dataset: str,
+    case: BacktestCase,
     *,
     methods: Sequence[str] = ("cod", "auto"),
     models: Sequence[int] = (4, 6),
@@ -92,12 +93,13 @@ def design_table(
     trials: Sequence[int] = (10, 30),
     seeds: int = 3,
 ) -> pd.DataFrame:
-    """Mean absolute error (points) of each method per design, over the dataset's first case's benchmarks."""
-    case = dataset_cases(dataset)[0]
-    results = load_results(dataset)
-    ladder_names = sorted(case.ladder_models, key=lambda name: case.ladder.cards[name].compute or 0.0)
+    """Mean absolute error (points) of each method per design, over the case's benchmarks and targets."""
+    full = case.ladder
+    results = full.results
+    ladder_names = sorted(case.ladder_models, key=lambda name: full.cards[name].compute or 0.0)
     full_items = int(results.groupby("benchmark")["item"].nunique().max())
-    full_trials = int(results["trials"].max())
+    known = results["trials"].dropna()
+    full_trials = int(known.max()) if len(known) else 0
     rows = []
     for design in designs(len(ladder_names), models, items, trials):
         repeats = 1 if design.items is None and design.trials is None else seeds
@@ -105,7 +107,14 @@ def design_table(
         declined: dict[str, int] = {method: 0 for method in methods}
         for seed in range(repeats):
             rng = np.random.default_rng(seed)
-            ladder = load_dataset(dataset, results=thin(results, design, case.targets, rng))
+            ladder = Ladder(
+                thin(results, design, case.targets, rng),
+                full.cards,
+                checkpoint_window=full.checkpoint_window,
+                chance=full.chance,
+                benchmark_metrics=full.benchmark_metrics,
+                name=full.name,
+            )
             chosen = spaced(ladder_names, design.models)
             for method in methods:
                 for target in case.targets:

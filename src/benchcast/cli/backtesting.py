@@ -70,6 +70,13 @@ def _command(
     return shlex.join(parts)
 
 
+LadderOption = Annotated[
+    list[str] | None,
+    typer.Option(help="With --data: ladder models (default: role 'ladder', else all below the smallest target)."),
+]
+FormatOption = Annotated[str | None, typer.Option(help="With --data: input format; detected when omitted.")]
+
+
 @app.command()
 @handle_errors
 def backtest(
@@ -84,11 +91,8 @@ def backtest(
     target: Annotated[
         list[str] | None, typer.Option("--target", help="With --data: held-out target(s), comma-separated.")
     ] = None,
-    ladder: Annotated[
-        list[str] | None,
-        typer.Option(help="With --data: ladder models (default: role 'ladder', else all below the smallest target)."),
-    ] = None,
-    format: Annotated[str | None, typer.Option(help="With --data: input format; detected when omitted.")] = None,
+    ladder: LadderOption = None,
+    format: FormatOption = None,
     methods: Annotated[
         str | None, typer.Option("--methods", help="Comma-separated methods (default: every registered method).")
     ] = None,
@@ -159,7 +163,19 @@ def backtest(
 @app.command("ladder-design")
 @handle_errors
 def ladder_design(
-    dataset: Annotated[str, typer.Argument(help="A bundled dataset with a backtest case (e.g. cod-ladder).")],
+    dataset: Annotated[
+        str | None, typer.Argument(help="A bundled dataset with a backtest case (e.g. cod-ladder); or give --data.")
+    ] = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", help="Result files or folders of your own ladder, its target included (repeatable)."),
+    ] = None,
+    cards: Annotated[Path | None, typer.Option("--cards", help="Model cards for --data.")] = None,
+    target: Annotated[
+        list[str] | None, typer.Option("--target", help="With --data: the measured model to forecast.")
+    ] = None,
+    ladder: LadderOption = None,
+    format: FormatOption = None,
     markdown: Annotated[
         Path | None, typer.Option("--markdown", help="Put the table into this page (e.g. docs/backtests.md).")
     ] = None,
@@ -169,12 +185,14 @@ def ladder_design(
     trials: Annotated[str, typer.Option(help="Samples per item to try, comma-separated.")] = "10,30",
     seeds: Annotated[int, typer.Option(help="Repeats of each subsampled design.")] = 3,
 ) -> None:
-    """How each method's error grows as the ladder shrinks: fewer models, items or samples per item."""
+    """How each method's error grows as the ladder shrinks: fewer models, items or samples per item.
+
+    On a bundled dataset, or on your own pilot ladder (--data, --cards) with a larger measured model as --target:
+    the question to answer before paying for the full ladder."""
+    from benchcast.backtest import custom_case
+    from benchcast.backtest.cases import dataset_cases
     from benchcast.backtest.design import design_table, render_design, write_design_section
     from benchcast.datasets import list_datasets
-
-    if dataset not in list_datasets():
-        raise InputError(f"unknown dataset {dataset!r}; bundled: {', '.join(list_datasets())}", field="dataset")
 
     def numbers(text: str, name: str) -> list[int]:
         try:
@@ -185,19 +203,37 @@ def ladder_design(
             raise InputError(f"--{name} values must be positive, got {text!r}", field=name)
         return values
 
-    table = design_table(
-        dataset,
-        methods=_split([methods]),
-        models=numbers(models, "models"),
-        items=numbers(items, "items"),
-        trials=numbers(trials, "trials"),
-        seeds=seeds,
-    )
-    parts = ["benchcast", "ladder-design", dataset, "--methods", methods, "--models", models, "--items", items]
-    parts += ["--trials", trials, "--seeds", str(seeds)]
+    sizes = {name: numbers(value, name) for name, value in (("models", models), ("items", items), ("trials", trials))}
+    targets, ladder_models = _split(target), _split(ladder)
+    if (dataset is None) == (not data):
+        raise InputError("give a bundled dataset or --data (with --cards and --target), not both", field="dataset")
+    if data:
+        from benchcast.data.inputs import load_ladder
+
+        if cards is None:
+            raise InputError("--data needs --cards (model cards)", field="cards")
+        if not targets:
+            raise InputError("--data needs --target (a measured model larger than the ladder)", field="target")
+        case = custom_case(load_ladder(data, cards, format=format), targets, ladder_models=ladder_models)
+        label = "your ladder"
+    else:
+        if dataset not in list_datasets():
+            raise InputError(f"unknown dataset {dataset!r}; bundled: {', '.join(list_datasets())}", field="dataset")
+        if targets or ladder_models or cards is not None:
+            raise InputError("--cards, --target and --ladder go with --data", field="dataset")
+        case, label = dataset_cases(dataset)[0], dataset
+    table = design_table(case, methods=_split([methods]), seeds=seeds, **sizes)
+    parts = ["benchcast", "ladder-design"]
+    if data:
+        parts += [part for path in data for part in ("--data", str(path))] + ["--cards", str(cards)]
+        parts += [part for name in targets for part in ("--target", name)]
+        parts += [part for name in ladder_models or () for part in ("--ladder", name)]
+    else:
+        parts.append(str(dataset))
+    parts += ["--methods", methods, "--models", models, "--items", items, "--trials", trials, "--seeds", str(seeds)]
     if markdown is not None:
         parts += ["--markdown", str(markdown)]
-    section = render_design(table, dataset, shlex.join(parts))
+    section = render_design(table, label, shlex.join(parts))
     if markdown is not None:
         write_design_section(markdown, section)
         console.print(f"wrote the ladder-design table into {markdown}")
