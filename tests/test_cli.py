@@ -379,6 +379,12 @@ def test_demo_prints_no_interval_too_wide_to_tell_anything_but_says_why():
     notes = re.findall(r"cannot be forecast from this ladder \(its 80% interval spans (\d+)-(\d+)\)", result.output)
     assert nones and len(notes) == len(nones)
     assert all(int(high) - int(low) > 60 for low, high in notes)
+    # a narrow band on a flat ladder (multiplication, 0-shot: 4.1 forecast, 9.8 measured) says what it leaves out
+    flat = next(line for line in result.output.splitlines() if line.lstrip().startswith("arithmetic_multiplication_0"))
+    note = re.search(r"(\d+)\s*$", flat)
+    assert note, flat
+    assert re.search(rf"^{note.group(1)}\. no reliable trend \(pre-emergence", result.output, re.M)
+    assert "nothing on a flat ladder bounds a jump at the target" in result.output
 
 
 def test_wide_interval_rule():

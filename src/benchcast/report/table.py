@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
+from benchcast.diagnostics import PRE_EMERGENCE
 from benchcast.forecast import Forecast
 from benchcast.report.wide import too_wide, why_not
 
@@ -62,6 +63,9 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         messages = ([f"declined: {bf.declined}"] if bf.declined else []) + list(bf.warnings)
         if too_wide(interval):
             messages.insert(0, why_not(bf.details, interval))
+        elif bf.details.get("regime") == PRE_EMERGENCE and isinstance(bf.details.get("verdict"), str):
+            # a narrow band on a flat ladder looks like confidence; the verdict says what it does not cover
+            messages.insert(0, bf.details["verdict"])
         messages += _law_note(bf.details.get("law_choice"))
         cells = [bf.benchmark]
         if show_method:
