@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from benchcast.data.ladder import FLOPS_UNIT
-from benchcast.laws import cod_law
+from benchcast.laws import COD_LAW, LOGISTIC_LAW, cod_law
 from benchcast.report.charts import Axis, Band, Chart, Mark, Series
 
 EXTRAPOLATABLE = "extrapolatable"
@@ -524,6 +524,19 @@ def items_chart(bench: Mapping[str, Any], *, max_points: int = MAX_ITEM_POINTS) 
         height=470,
         caption=caption,
     )
+
+
+def law_evidence(details: Mapping[str, Any]) -> tuple[bool, float, float] | None:
+    """COD's pooled law choice (``details["law_choice"]``): whether the clusters took the logistic twin, and the
+    twin's and the paper law's summed hold-out errors; None where no comparison was made."""
+    choice = details.get("law_choice")
+    if not isinstance(choice, Mapping) or not isinstance(choice.get("holdout_errors"), Mapping):
+        return None
+    errors = choice["holdout_errors"]
+    logistic, paper = errors.get(LOGISTIC_LAW.name), errors.get(COD_LAW.name)
+    if not isinstance(logistic, int | float) or not isinstance(paper, int | float):
+        return None
+    return choice.get("chosen") == LOGISTIC_LAW.name, float(logistic), float(paper)
 
 
 def cod_view(bench: Mapping[str, Any]) -> Mapping[str, Any] | None:

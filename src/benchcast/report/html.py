@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchcast.auto import Z
+from benchcast.diagnostics import NON_MONOTONE
 from benchcast.errors import InputError
 from benchcast.forecast import Forecast
 from benchcast.report import figures
@@ -193,21 +195,16 @@ def _cod_sentences(bench: Mapping[str, Any]) -> list[str]:
     if view is not bench:
         own = f", which alone forecasts {pct(view['forecast'])}" if isinstance(view["forecast"], int | float) else ""
         text = f"COD is one of the candidates{own}: " + text
-    return [text + ".", *_law_sentence(details.get("law_choice"))]
+    return [text + ".", *_law_sentence(details)]
 
 
-def _law_sentence(choice: Any) -> list[str]:
-    """Which law COD's clusters follow and why (``details["law_choice"]`` of a pooled choice)."""
-    if not isinstance(choice, Mapping) or not isinstance(choice.get("holdout_errors"), Mapping):
+def _law_sentence(details: Mapping[str, Any]) -> list[str]:
+    """Which law COD's clusters follow and why (``figures.law_evidence``)."""
+    evidence = figures.law_evidence(details)
+    if evidence is None:
         return []
-    errors = choice["holdout_errors"]
-    paper, logistic = errors.get("cod"), errors.get("cod-logistic")
-    if not isinstance(paper, int | float) or not isinstance(logistic, int | float):
-        return []
-    if choice.get("chosen") == "cod-logistic":
-        lead = "The clusters follow the paper law's logistic twin"
-    else:
-        lead = "The clusters follow the paper's law"
+    twin, logistic, paper = evidence
+    lead = "The clusters follow the paper law's logistic twin" if twin else "The clusters follow the paper's law"
     return [
         f"{lead}: refitted without the largest ladder models, the twin's summed error was {logistic:.3g} against "
         f"{paper:.3g} for the paper's law (the twin is taken under half)."
@@ -236,7 +233,7 @@ def interval_story_html(bench: Mapping[str, Any]) -> str:
     if not isinstance(parts, Mapping) or not all(isinstance(parts.get(n), int | float) for n in names):
         return ""
     error, ratio, between, noise = (float(parts[n]) for n in names)
-    half = 1.2816 * math.sqrt((error * ratio) ** 2 + between**2 + noise**2)
+    half = Z["80"] * math.sqrt((error * ratio) ** 2 + between**2 + noise**2)
     farther = f", times {ratio:.1f} for a target {ratio:.1f} times farther out" if ratio > 1.0 else ""
     return (
         f'<p class="interval-story">Why the 80% interval is ±{100 * half:.1f} points before any clipping at 0 and '
@@ -245,7 +242,7 @@ def interval_story_html(bench: Mapping[str, Any]) -> str:
         "points. Each counts as one standard deviation; they add in quadrature."
         + (
             " The ladder's top dips, so the interval is at least as wide as the spread of its top three scores."
-            if (bench.get("details") or {}).get("regime") == "non-monotone"
+            if (bench.get("details") or {}).get("regime") == NON_MONOTONE
             else ""
         )
         + "</p>"

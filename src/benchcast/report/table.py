@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rich import box
 from rich.table import Table
 
 from benchcast.diagnostics import PRE_EMERGENCE
 from benchcast.forecast import Forecast
+from benchcast.report.figures import law_evidence
 from benchcast.report.wide import too_wide, why_not
 
 
@@ -14,16 +18,15 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
-def _law_note(choice: object) -> list[str]:
+def _law_note(details: Mapping[str, Any]) -> list[str]:
     """A note where COD left the paper's law for its logistic twin: a departure from the published method that a
     user should see, with the evidence and how to undo it."""
-    if not isinstance(choice, dict) or choice.get("chosen") != "cod-logistic":
+    evidence = law_evidence(details)
+    if evidence is None or not evidence[0]:
         return []
-    errors = choice.get("holdout_errors") or {}
     return [
         "COD's clusters follow the logistic twin of the paper's law: refitted without the largest ladder models, "
-        f"its summed error was {errors.get('cod-logistic', float('nan')):.3g} against "
-        f"{errors.get('cod', float('nan')):.3g} (--law cod keeps the paper's law)"
+        f"its summed error was {evidence[1]:.3g} against {evidence[2]:.3g} (--law cod keeps the paper's law)"
     ]
 
 
@@ -66,7 +69,7 @@ def forecast_table(result: Forecast, *, title: str | None = None) -> Table:
         elif bf.details.get("regime") == PRE_EMERGENCE and isinstance(bf.details.get("verdict"), str):
             # a narrow band on a flat ladder looks like confidence; the verdict says what it does not cover
             messages.insert(0, bf.details["verdict"])
-        messages += _law_note(bf.details.get("law_choice"))
+        messages += _law_note(bf.details)
         cells = [bf.benchmark]
         if show_method:
             cells.append(str(bf.details.get("chosen_method", bf.method)))
