@@ -15,6 +15,7 @@ from benchcast.cli.forecasting import _split
 from benchcast.errors import InputError
 
 if TYPE_CHECKING:
+    from benchcast.backtest.cases import BacktestCase
     from benchcast.backtest.harness import ProgressCallback
 
 SUITES = ("public",)
@@ -70,6 +71,26 @@ def _command(
     return shlex.join(parts)
 
 
+def _user_case(
+    data: list[Path],
+    cards: Path | None,
+    cards_flag: str,
+    targets: list[str] | None,
+    ladder_models: list[str] | None,
+    format: str | None,
+    target_means: str,
+) -> BacktestCase:
+    """The backtest case over a user's own ladder (``--data``), refused in one line without its cards or target."""
+    from benchcast.backtest import custom_case
+    from benchcast.data.inputs import load_ladder
+
+    if cards is None:
+        raise InputError(f"--data needs {cards_flag} (model cards)", field=cards_flag.removeprefix("--"))
+    if not targets:
+        raise InputError(f"--data needs --target ({target_means})", field="target")
+    return custom_case(load_ladder(data, cards, format=format), targets, ladder_models=ladder_models)
+
+
 LadderOption = Annotated[
     list[str] | None,
     typer.Option(help="With --data: ladder models (default: role 'ladder', else all below the smallest target)."),
@@ -114,7 +135,6 @@ def backtest(
 ) -> None:
     """Hold out each target, forecast it from its ladder with every method, and report the errors."""
     from benchcast.backtest import (
-        custom_case,
         public_suite,
         run_backtest,
         summary_table,
@@ -135,13 +155,7 @@ def backtest(
             raise InputError("--target, --ladder and --models go with --data, not --suite", field="suite")
         cases = public_suite(dataset or None)
     elif data:
-        from benchcast.data.inputs import load_ladder
-
-        if models is None:
-            raise InputError("--data needs --models (model cards)", field="models")
-        if not targets:
-            raise InputError("--data needs --target (the held-out model)", field="target")
-        cases = [custom_case(load_ladder(data, models, format=format), targets, ladder_models=ladder_models)]
+        cases = [_user_case(data, models, "--models", targets, ladder_models, format, "the held-out model")]
     else:
         raise InputError("give --suite public, or --data with --models and --target", field="suite")
     command = _command(
@@ -189,7 +203,6 @@ def ladder_design(
 
     On a bundled dataset, or on your own pilot ladder (--data, --cards) with a larger measured model as --target:
     the question to answer before paying for the full ladder."""
-    from benchcast.backtest import custom_case
     from benchcast.backtest.cases import dataset_cases
     from benchcast.backtest.design import design_table, render_design, write_design_section
     from benchcast.datasets import list_datasets
@@ -207,29 +220,21 @@ def ladder_design(
     targets, ladder_models = _split(target), _split(ladder)
     if (dataset is None) == (not data):
         raise InputError("give a bundled dataset or --data (with --cards and --target), not both", field="dataset")
+    parts = ["benchcast", "ladder-design"]
     if data:
-        from benchcast.data.inputs import load_ladder
-
-        if cards is None:
-            raise InputError("--data needs --cards (model cards)", field="cards")
-        if not targets:
-            raise InputError("--data needs --target (a measured model larger than the ladder)", field="target")
-        case = custom_case(load_ladder(data, cards, format=format), targets, ladder_models=ladder_models)
-        label = "your ladder"
+        what = "a measured model larger than the ladder"
+        case, label = _user_case(data, cards, "--cards", targets, ladder_models, format, what), "your ladder"
+        parts += [part for path in data for part in ("--data", str(path))] + ["--cards", str(cards)]
+        parts += [part for name in targets for part in ("--target", name)]
+        parts += [part for name in ladder_models or () for part in ("--ladder", name)]
     else:
         if dataset not in list_datasets():
             raise InputError(f"unknown dataset {dataset!r}; bundled: {', '.join(list_datasets())}", field="dataset")
         if targets or ladder_models or cards is not None:
             raise InputError("--cards, --target and --ladder go with --data", field="dataset")
         case, label = dataset_cases(dataset)[0], dataset
-    table = design_table(case, methods=_split([methods]), seeds=seeds, **sizes)
-    parts = ["benchcast", "ladder-design"]
-    if data:
-        parts += [part for path in data for part in ("--data", str(path))] + ["--cards", str(cards)]
-        parts += [part for name in targets for part in ("--target", name)]
-        parts += [part for name in ladder_models or () for part in ("--ladder", name)]
-    else:
         parts.append(str(dataset))
+    table = design_table(case, methods=_split([methods]), seeds=seeds, **sizes)
     parts += ["--methods", methods, "--models", models, "--items", items, "--trials", trials, "--seeds", str(seeds)]
     if markdown is not None:
         parts += ["--markdown", str(markdown)]
