@@ -401,8 +401,10 @@ class COD(Method):
                 totals += size * errors
         best = 1 if totals[0] > 0 and totals[1] <= SELECTION_MARGIN * totals[0] else 0
         # the evidence behind the choice, for the forecast's details: each law's summed hold-out error
-        self.law_choice_ = {"holdout_errors": dict(zip((law.name for law in laws), totals.tolist(), strict=True))}
-        self.law_choice_["chosen"] = laws[best].name
+        self.law_choice_ = {
+            "holdout_errors": dict(zip((law.name for law in laws), totals.tolist(), strict=True)),
+            "chosen": laws[best].name,
+        }
         return [fit_law(laws[best], units, accuracy, lower=lower, upper=upper) for accuracy in accuracies]
 
     def _fit_cluster(self, units: np.ndarray, accuracy: np.ndarray, lower: list, upper: list) -> LawFit:
