@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from benchcast.cli import app, console, handle_errors, progress_callback
+
+if TYPE_CHECKING:
+    from benchcast.forecast import Forecast
 
 DEMO_DATASET = "pythia-arithmetic"
 DEMO_LADDER = [
@@ -49,6 +52,30 @@ LawOption = Annotated[
 ]
 
 
+MethodOption = Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")]
+JsonOption = Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")]
+ItemsOption = Annotated[
+    bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
+]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")]
+BootstrapOption = Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
+JobsOption = Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _write(result: Forecast, json: Path | None, items: bool, report: Path | None) -> None:
+    """The forecast's files, as ``--json`` (per-item details with ``--items``) and ``--report`` ask."""
+    if json is not None:
+        result.write_json(json, items=items)
+        console.print(f"wrote {json}")
+    if report is not None:
+        from benchcast.report.html import write_report
+
+        write_report(result, report)
+        console.print(f"wrote {report}")
+
+
 def _law(law: str | None, method: str) -> dict[str, str]:
     """``--law`` as COD's parameter (none when not given); refused, in one line, with any other method or an
     unknown law."""
@@ -71,21 +98,19 @@ def forecast(
     models: Annotated[Path, typer.Option("--models", "-m", help="Model cards (CSV or YAML).")],
     target: Annotated[str | None, typer.Option(help="Target model name (needs a card).")] = None,
     compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
-    method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
+    method: MethodOption = "auto",
     law: LawOption = None,
     benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
     ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
     format: Annotated[str | None, typer.Option(help="Input format; detected when omitted.")] = None,
-    json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
-    items: Annotated[
-        bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
-    ] = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    jobs: Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")] = -1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    json: JsonOption = None,
+    items: ItemsOption = False,
+    report: ReportOption = None,
+    bootstrap: BootstrapOption = 200,
+    seed: SeedOption = 0,
+    jobs: JobsOption = -1,
+    quiet: QuietOption = False,
 ) -> None:
     """Forecast a target's benchmark scores from a ladder of small models."""
     from benchcast.data.inputs import load_ladder
@@ -110,30 +135,21 @@ def forecast(
             **cod_params,
         )
     console.print(forecast_table(result))
-    if json is not None:
-        result.write_json(json, items=items)
-        console.print(f"wrote {json}")
-    if report is not None:
-        from benchcast.report.html import write_report
-
-        write_report(result, report)
-        console.print(f"wrote {report}")
+    _write(result, json, items, report)
 
 
 @app.command()
 @handle_errors
 def demo(
-    method: Annotated[str, typer.Option(help="Forecasting method ('auto': validated combination).")] = "auto",
+    method: MethodOption = "auto",
     law: LawOption = None,
-    json: Annotated[Path | None, typer.Option("--json", help="Write the forecast as JSON here.")] = None,
-    items: Annotated[
-        bool, typer.Option("--items", help="Put per-item details (clusters, item map) into --json; large.")
-    ] = False,
-    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report here.")] = None,
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap replicates for prediction intervals (0: none).")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
-    jobs: Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")] = -1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    json: JsonOption = None,
+    items: ItemsOption = False,
+    report: ReportOption = None,
+    bootstrap: BootstrapOption = 200,
+    seed: SeedOption = 0,
+    jobs: JobsOption = -1,
+    quiet: QuietOption = False,
 ) -> None:
     """Forecast Pythia-13B's arithmetic scores from Pythia 125M-2.7B (bundled real data)."""
     from benchcast.datasets import load_dataset
@@ -160,14 +176,7 @@ def demo(
     errors = [bf.error for bf in result.benchmarks.values() if bf.error is not None]
     if errors:
         console.print(f"mean absolute error {sum(errors) / len(errors):.1f} points over {len(errors)} benchmarks")
-    if json is not None:
-        result.write_json(json, items=items)
-        console.print(f"wrote {json}")
-    if report is not None:
-        from benchcast.report.html import write_report
-
-        write_report(result, report)
-        console.print(f"wrote {report}")
+    _write(result, json, items, report)
 
 
 @app.command()
