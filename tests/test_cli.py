@@ -30,15 +30,45 @@ def test_demo_prints_forecast_and_measured_value():
     assert "measured" in result.output and "mean absolute error" in result.output
 
 
-def test_demo_table_keeps_every_number_whole_in_an_80_column_terminal():
-    # the README's first command: in a default terminal the benchmark names fold, numbers are never cut
+def test_demo_table_keeps_every_row_on_one_line_in_an_80_column_terminal():
+    # the README's first command: in a default terminal the names' shared "arithmetic_" moves into the header and
+    # the columns close up, so that each benchmark is one line with every number whole
     result = runner.invoke(app, ["demo"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "…" not in result.output
-    assert max(len(line) for line in result.output.splitlines()) <= 80
-    rows = [line for line in result.output.splitlines() if line.lstrip().startswith("arithmetic_")]
-    assert len(rows) == 10
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = next(i for i, line in enumerate(lines) if line.startswith("arithmetic_*"))
+    assert set(lines[header + 1].strip()) == {"─"}
+    rows = lines[header + 2 : header + 12]
+    assert [row.split()[0] for row in rows] == [
+        f"{op}_{shots}shot" for op in ("addition", "multiplication") for shots in (0, 16, 2, 4, 8)
+    ]
     assert all(len(re.findall(r"\d+\.\d", row)) >= 4 for row in rows)
+    assert re.match(r"1\. ", lines[header + 12])  # the notes follow the last row: no row folded onto two lines
+
+
+def test_forecast_table_keeps_whole_names_where_they_fit_and_truth_columns_where_there_is_a_truth(sim_files):
+    from rich.console import Console
+
+    from benchcast import forecast
+    from benchcast.data.inputs import load_ladder
+    from benchcast.report.table import forecast_table, shared_prefix
+
+    assert shared_prefix(["arithmetic_addition_0shot", "arithmetic_multiplication_2shot"]) == "arithmetic_"
+    assert shared_prefix(["mmlu_pro", "mmlu"]) == ""  # would leave "mmlu" empty
+    assert shared_prefix(["ab_x", "ab_y"]) == ""  # too short to be worth a header
+    assert shared_prefix(["gsm8k"]) == ""
+    results, models = sim_files
+    ladder = load_ladder([results], models)
+    for target, truth in (("sim-target", True), (None, False)):
+        kwargs = {"target": target} if target else {"compute": 1e22}
+        result = forecast(ladder, method="powerlaw", n_bootstrap=0, **kwargs)
+        console = Console(width=200, record=True)
+        console.print(forecast_table(result, console=console))
+        text = console.export_text()
+        assert ("measured" in text and "error" in text) is truth, text
+        assert re.search(r"^sim\s", text, re.M), text
 
 
 def test_forecast_json_is_compact_unless_items_are_asked_for(sim_files, tmp_path):

@@ -134,7 +134,7 @@ def forecast(
             progress=progress,
             **cod_params,
         )
-    console.print(forecast_table(result))
+    console.print(forecast_table(result, console=console))
     _write(result, json, items, report)
 
 
@@ -171,7 +171,11 @@ def demo(
             **cod_params,
         )
     console.print(
-        forecast_table(result, title=f"{DEMO_TARGET} forecast from Pythia 125M-2.7B, method {method} (scores in %)")
+        forecast_table(
+            result,
+            title=f"{DEMO_TARGET} forecast from Pythia 125M-2.7B, method {method} (scores in %)",
+            console=console,
+        )
     )
     errors = [bf.error for bf in result.benchmarks.values() if bf.error is not None]
     if errors:
