@@ -119,9 +119,12 @@ def test_ladder_design_runs_on_your_own_pilot_ladder(sim_files, small_sim):
     results, cards = sim_files
     options = ["--methods", "last,powerlaw", "--models", "3", "--items", "50", "--trials", "10", "--seeds", "1"]
     base = ["ladder-design", "--data", str(results), "--cards", str(cards), "--target", "sim-target", *options]
-    result = runner.invoke(app, base, env={"COLUMNS": "300"})
+    result = runner.invoke(app, base, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     assert "(your ladder)" in result.output and "benchcast ladder-design --data" in result.output
+    # markdown comes out whole in an 80-column terminal (and into a file it is piped to): no row folds
+    table = [line for line in result.output.splitlines() if line.startswith("|")]
+    assert len(table) == 6 and all(line.endswith("|") and line.count("|") == 11 for line in table), table
     rows = [line for line in result.output.splitlines() if line.startswith("| ") and "ladder models" not in line]
     assert [row.split(" | ")[0].strip("| ") for row in rows] == [str(len(small_sim.ladder_models)), "3", "6", "6"]
     # the full design's "last" error is the largest ladder model's miss on the target's measured score

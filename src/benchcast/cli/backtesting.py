@@ -243,4 +243,5 @@ def ladder_design(
         write_design_section(markdown, section)
         console.print(f"wrote the ladder-design table into {markdown}")
     else:
-        console.print(section, markup=False, highlight=False)
+        # markdown: a line folded at the terminal's width would break the table's rows (and a file it is piped to)
+        console.print(section, markup=False, highlight=False, soft_wrap=True)
