@@ -423,3 +423,24 @@ def test_wide_interval_rule():
     assert too_wide((0.0, 1.0)) and not too_wide((0.2, 0.7)) and not too_wide(None)
     assert "no reliable trend" in why_not({"verdict": "no reliable trend"}, (0.0, 1.0))
     assert "spans 0-100" in why_not({}, (0.0, 1.0))
+
+
+def test_benchmark_option_takes_glob_patterns_as_the_table_header_writes_them(tmp_path):
+    """``--benchmark 'arithmetic_*'`` picks what the narrow table's header names; names keep their order, each
+    once; a pattern that matches nothing is refused in one line, like an unknown name."""
+    from benchcast.datasets import load_dataset
+    from benchcast.forecast import forecast as run_forecast
+
+    ladder = load_dataset("pythia-arithmetic")
+    picked = ["arithmetic_addition_0shot", "arithmetic_multiplication_1?shot", "arithmetic_addition_0shot"]
+    picked.append("arithmetic_multiplication_16shot")
+    result = run_forecast(ladder, target="pythia-13b-deduped", method="last", benchmarks=picked)
+    assert list(result.benchmarks) == ["arithmetic_addition_0shot", "arithmetic_multiplication_16shot"]
+    made = runner.invoke(app, ["simulate", "--out", str(tmp_path), "--n-items", "200"])
+    assert made.exit_code == 0, made.output
+    results, models = tmp_path / "results.csv", tmp_path / "models.csv"
+    base = ["forecast", str(results), "--models", str(models), "--target", "sim-target", "--method", "last", "-q"]
+    assert runner.invoke(app, [*base, "--benchmark", "s*"]).exit_code == 0
+    refused = runner.invoke(app, [*base, "--benchmark", "mmlu_*"])
+    assert refused.exit_code == 2 and "no benchmark matches 'mmlu_*'; known: sim" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ This is the library's main entry point (``benchcast.forecast``); the CLI is a th
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -272,10 +273,7 @@ def forecast(
     selection = ladder.select(target, compute, ladder=ladder_models, anchors=anchors)
     if not selection.ladder:
         raise MethodError("no ladder models: give models with role 'ladder' or below the target's compute")
-    chosen = list(benchmarks) if benchmarks is not None else ladder.benchmarks
-    unknown = sorted(set(chosen) - set(ladder.benchmarks))
-    if unknown:
-        raise BenchcastError(f"unknown benchmark {unknown[0]!r}; known: {', '.join(ladder.benchmarks)}")
+    chosen = ladder.benchmarks if benchmarks is None else _chosen(benchmarks, ladder.benchmarks)
     jobs = []
     for benchmark in chosen:
         instance = clone(method) if isinstance(method, Method) else get_method(method, **method_params)
@@ -299,3 +297,19 @@ def forecast(
             instance, answer, validation, n_bootstrap=n_bootstrap, seed=seed, n_jobs=n_jobs, progress=progress
         )
     return Forecast(out, selection)
+
+
+def _chosen(names: Iterable[str], known: list[str]) -> list[str]:
+    """The benchmarks ``names`` pick, in their order and each once: a known name itself, a glob pattern
+    (``arithmetic_*``, as the forecast table's header writes a shared prefix) every known name it matches."""
+    chosen: dict[str, None] = {}
+    for name in names:
+        if name in known:
+            chosen[name] = None
+            continue
+        matches = fnmatch.filter(known, name) if any(char in name for char in "*?[") else []
+        if not matches:
+            what = "no benchmark matches" if any(char in name for char in "*?[") else "unknown benchmark"
+            raise BenchcastError(f"{what} {name!r}; known: {', '.join(known)}")
+        chosen.update(dict.fromkeys(matches))
+    return list(chosen)

@@ -100,7 +100,10 @@ def forecast(
     compute: Annotated[float | None, typer.Option(help="Target training compute in FLOPs.")] = None,
     method: MethodOption = "auto",
     law: LawOption = None,
-    benchmark: Annotated[list[str] | None, typer.Option(help="Only these benchmarks (repeatable).")] = None,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these benchmarks (repeatable; glob patterns like 'arithmetic_*' too)."),
+    ] = None,
     ladder: Annotated[list[str] | None, typer.Option(help="Ladder models (comma-separated or repeated).")] = None,
     anchor: Annotated[list[str] | None, typer.Option(help="Anchor models for COD's mapping.")] = None,
     format: Annotated[str | None, typer.Option(help="Input format; detected when omitted.")] = None,
