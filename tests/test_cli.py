@@ -10,6 +10,8 @@ import shutil
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from benchcast.cli import _register, app
@@ -444,3 +446,19 @@ def test_benchmark_option_takes_glob_patterns_as_the_table_header_writes_them(tm
     refused = runner.invoke(app, [*base, "--benchmark", "mmlu_*"])
     assert refused.exit_code == 2 and "no benchmark matches 'mmlu_*'; known: sim" in refused.output
     assert len(refused.output.strip().splitlines()) == 1
+
+
+@given(st.lists(st.text(alphabet="ab_-/0", max_size=8), min_size=1, max_size=6))
+def test_shared_prefix_is_a_whole_leading_part_of_every_name(names):
+    from benchcast.report.table import shared_prefix
+
+    prefix = shared_prefix(names)
+    if prefix:
+        assert len(prefix) >= 4 and prefix[-1] in "_-/:."
+        assert all(name.startswith(prefix) and len(name) > len(prefix) for name in names)
+        # the longest such part: the names differ right after it, or one of them has no separator further on
+        rests = [name[len(prefix) :] for name in names]
+        longer = rests[0][: min(len(rest) for rest in rests)]
+        assert not any(
+            all(rest.startswith(longer[: i + 1]) for rest in rests) for i, c in enumerate(longer) if c in "_-/:."
+        )
