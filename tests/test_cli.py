@@ -462,3 +462,20 @@ def test_shared_prefix_is_a_whole_leading_part_of_every_name(names):
         assert not any(
             all(rest.startswith(longer[: i + 1]) for rest in rests) for i, c in enumerate(longer) if c in "_-/:."
         )
+
+
+def test_library_default_is_the_commands_forecast(sim_files, tmp_path):
+    """``forecast(ladder, target=...)`` with its defaults gives what ``benchcast forecast`` prints and writes (#14:
+    the same defaults everywhere): the same method and the same numbers."""
+    from benchcast import forecast
+    from benchcast.data.inputs import load_ladder
+
+    results, models = sim_files
+    out = tmp_path / "cli.json"
+    command = ["forecast", str(results), "--models", str(models), "--target", "sim-target", "--json", str(out), "-q"]
+    assert runner.invoke(app, command).exit_code == 0
+    library = forecast(load_ladder([results], models), target="sim-target").benchmarks["sim"]
+    written = load_forecast_json(out)["sim"]
+    assert library.method == written["method"] == "auto"
+    assert library.forecast == written["forecast"]
+    assert [list(library.interval[level]) for level in ("80", "95")] == [written["interval"][k] for k in ("80", "95")]

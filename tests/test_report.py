@@ -33,7 +33,7 @@ FAKE_PLOTLY = "/* plotly.js stand-in for tests */ window.Plotly = undefined;"
 
 @pytest.fixture(scope="module")
 def cod_forecast(small_sim):
-    return forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models)
+    return forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="cod")
 
 
 @pytest.fixture()

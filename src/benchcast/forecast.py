@@ -247,7 +247,7 @@ def forecast(
     *,
     target: str | None = None,
     compute: float | None = None,
-    method: str | Method = "cod",
+    method: str | Method = "auto",
     benchmarks: Iterable[str] | None = None,
     ladder_models: Iterable[str] | None = None,
     anchors: Iterable[str] | None = None,
@@ -259,8 +259,10 @@ def forecast(
 ) -> Forecast:
     """Forecast every benchmark (or the named ones) of ``ladder`` for a target model or compute.
 
-    ``n_bootstrap`` replicates give prediction intervals (0 = none); ``seed`` makes them reproducible and
-    ``n_jobs`` spreads them over cores.
+    ``method`` defaults to ``"auto"``, as ``benchcast forecast`` does: the same call gives the command's forecast
+    and intervals (``auto`` gives its own). ``n_bootstrap`` replicates give the intervals of a method without its
+    own (0 = none; the command asks for 200); ``seed`` makes them reproducible and ``n_jobs`` spreads them over
+    cores.
 
     Examples
     --------

@@ -528,7 +528,7 @@ def write_report(
     >>> from benchcast.datasets import load_dataset
     >>> from benchcast.forecast import forecast
     >>> ladder = load_dataset("pythia-arithmetic")
-    >>> result = forecast(ladder, target="pythia-13b-deduped", benchmarks=["arithmetic_addition_16shot"])
+    >>> result = forecast(ladder, target="pythia-13b-deduped", method="cod", benchmarks=["arithmetic_addition_16shot"])
     >>> import tempfile, pathlib
     >>> out = write_report(result, pathlib.Path(tempfile.mkdtemp()) / "report.html")
     >>> out.read_text().count('class="chart ')
