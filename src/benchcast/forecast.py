@@ -309,9 +309,10 @@ def _chosen(names: Iterable[str], known: list[str]) -> list[str]:
         if name in known:
             chosen[name] = None
             continue
-        matches = fnmatch.filter(known, name) if any(char in name for char in "*?[") else []
+        pattern = any(char in name for char in "*?[")
+        matches = fnmatch.filter(known, name) if pattern else []
         if not matches:
-            what = "no benchmark matches" if any(char in name for char in "*?[") else "unknown benchmark"
+            what = "no benchmark matches" if pattern else "unknown benchmark"
             raise BenchcastError(f"{what} {name!r}; known: {', '.join(known)}")
         chosen.update(dict.fromkeys(matches))
     return list(chosen)
