@@ -479,3 +479,16 @@ def test_library_default_is_the_commands_forecast(sim_files, tmp_path):
     assert library.method == written["method"] == "auto"
     assert library.forecast == written["forecast"]
     assert [list(library.interval[level]) for level in ("80", "95")] == [written["interval"][k] for k in ("80", "95")]
+
+
+def test_a_target_inside_the_ladder_is_called_an_interpolation(sim_files):
+    from benchcast import forecast
+    from benchcast.data.inputs import load_ladder
+
+    results, models = sim_files
+    ladder = load_ladder([results], models)
+    top = max(ladder.cards[name].compute for name in ladder.select("sim-target").ladder)
+    inside = forecast(ladder, compute=top / 2, method="last").benchmarks["sim"]
+    beyond = forecast(ladder, compute=top * 25, method="last").benchmarks["sim"]
+    assert any("not above the largest ladder model's" in w for w in inside.warnings), inside.warnings
+    assert not any("not above the largest ladder model's" in w for w in beyond.warnings), beyond.warnings

@@ -202,6 +202,15 @@ class _Job:
             {"model": name, "compute": float(c), "score": float(s)}
             for name, c, s in zip(data.models, data.compute, data.scores, strict=True)
         ]
+        warnings = list(answer.warnings)
+        top = float(np.max(data.compute)) if len(data.compute) else math.inf
+        if self.target_compute <= top:
+            # every method's number is then a reading between ladder points, which no backtest here measures
+            warnings.insert(
+                0,
+                f"the target's compute ({self.target_compute:.3g} FLOPs) is not above the largest ladder model's "
+                f"({top:.3g}): an interpolation between ladder models, not a forecast beyond them",
+            )
         return BenchmarkForecast(
             benchmark=self.benchmark,
             method=method.name,
@@ -211,7 +220,7 @@ class _Job:
             ladder=rows,
             truth=self.truth,
             interval=dict(answer.interval),
-            warnings=list(answer.warnings),
+            warnings=warnings,
             declined=answer.declined,
             details=answer.details,
         )
