@@ -203,7 +203,7 @@ class _Job:
             for name, c, s in zip(data.models, data.compute, data.scores, strict=True)
         ]
         warnings = list(answer.warnings)
-        top = float(np.max(data.compute)) if len(data.compute) else math.inf
+        top = float(np.max(data.compute, initial=-math.inf))  # an empty ladder is above no target
         if self.target_compute <= top:
             # every method's number is then a reading between ladder points, which no backtest here measures
             warnings.insert(
