@@ -12,6 +12,7 @@ import typer
 from benchcast.cli import app, console, handle_errors, progress_callback
 
 if TYPE_CHECKING:
+    from benchcast.data.ladder import Ladder
     from benchcast.forecast import Forecast
 
 DEMO_DATASET = "pythia-arithmetic"
@@ -62,6 +63,15 @@ BootstrapOption = Annotated[int, typer.Option(help="Bootstrap replicates for pre
 SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 JobsOption = Annotated[int, typer.Option(help="Parallel workers for the bootstrap (-1: all cores).")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def _run(data: Ladder, *, bootstrap: int, seed: int, jobs: int, quiet: bool, **selection: object) -> Forecast:
+    """``benchcast.forecast`` as the commands run it, with their ``--bootstrap``, ``--seed`` and ``--jobs`` and
+    progress bars unless ``--quiet``; ``selection`` is what to forecast and how."""
+    from benchcast.forecast import forecast as run_forecast
+
+    with _forecast_progress(quiet) as progress:
+        return run_forecast(data, n_bootstrap=bootstrap, seed=seed, n_jobs=jobs, progress=progress, **selection)
 
 
 def _write(result: Forecast, json: Path | None, items: bool, report: Path | None) -> None:
@@ -117,26 +127,24 @@ def forecast(
 ) -> None:
     """Forecast a target's benchmark scores from a ladder of small models."""
     from benchcast.data.inputs import load_ladder
-    from benchcast.forecast import forecast as run_forecast
     from benchcast.report.table import forecast_table
 
     cod_params = _law(law, method)
     data = load_ladder(results, models, format=format)
-    with _forecast_progress(quiet) as progress:
-        result = run_forecast(
-            data,
-            target=target,
-            compute=compute,
-            method=method,
-            benchmarks=benchmark or None,
-            ladder_models=_split(ladder),
-            anchors=_split(anchor),
-            n_bootstrap=bootstrap,
-            seed=seed,
-            n_jobs=jobs,
-            progress=progress,
-            **cod_params,
-        )
+    result = _run(
+        data,
+        bootstrap=bootstrap,
+        seed=seed,
+        jobs=jobs,
+        quiet=quiet,
+        target=target,
+        compute=compute,
+        method=method,
+        benchmarks=benchmark or None,
+        ladder_models=_split(ladder),
+        anchors=_split(anchor),
+        **cod_params,
+    )
     console.print(forecast_table(result, console=console))
     _write(result, json, items, report)
 
@@ -156,23 +164,21 @@ def demo(
 ) -> None:
     """Forecast Pythia-13B's arithmetic scores from Pythia 125M-2.7B (bundled real data)."""
     from benchcast.datasets import load_dataset
-    from benchcast.forecast import forecast as run_forecast
     from benchcast.report.table import forecast_table
 
     cod_params = _law(law, method)
     data = load_dataset(DEMO_DATASET)
-    with _forecast_progress(quiet) as progress:
-        result = run_forecast(
-            data,
-            target=DEMO_TARGET,
-            method=method,
-            ladder_models=DEMO_LADDER,
-            n_bootstrap=bootstrap,
-            seed=seed,
-            n_jobs=jobs,
-            progress=progress,
-            **cod_params,
-        )
+    result = _run(
+        data,
+        bootstrap=bootstrap,
+        seed=seed,
+        jobs=jobs,
+        quiet=quiet,
+        target=DEMO_TARGET,
+        method=method,
+        ladder_models=DEMO_LADDER,
+        **cod_params,
+    )
     console.print(
         forecast_table(
             result,
