@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from benchcast import laws
 from benchcast.cod.mapping import GRID, fit_mapping
 from benchcast.cod.meanshift import improved_mean_shift
-from benchcast.cod.method import COD, EXTRAPOLATABLE, NON_EMERGENT, NON_EXTRAPOLATABLE, classify
+from benchcast.cod.method import (
+    COD,
+    ENDPOINT_WARNING,
+    EXTRAPOLATABLE,
+    NON_EMERGENT,
+    NON_EXTRAPOLATABLE,
+    classify,
+)
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.laws import COD_LAW, LOGISTIC_LAW, cod_law, fit_law, logistic_law
 from benchcast.methods import get_method
@@ -191,6 +198,23 @@ def test_item_response_ladders_lose_most_of_the_paper_laws_low_bias():
     assert np.mean(np.abs(default)) < 0.35 * np.mean(np.abs(paper)), (default, paper)
     assert all(abs(d) <= abs(e) for d, e in zip(default, e2e, strict=True)), (default, e2e)
     assert sum(abs(d) <= 1.5 for d in default) >= 3, default
+
+
+def test_a_forecast_that_rests_on_the_mappings_endpoint_says_so():
+    """Items far beyond the target (difficulty up to 9 decades above the smallest model, target at 4.4): the
+    subset saturates at the target and the mapping's (1, 1) endpoint alone lifts the whole benchmark, as on the
+    bundled cod-ladder. COD then names how many points rest on it; where the endpoint holds (difficulty up to 5
+    decades, the ladder's own range plus the target's) it does not."""
+    far = simulate_irt_ladder(n_items=2000, difficulty=(-1.0, 9.0), seed=0)
+    answer = COD(min_share=0.0).fit(_bench(far)).forecast(far.target_compute)
+    assert 100 * (answer.value - far.truth) > 10  # the miss the warning is about
+    assert answer.details["endpoint_points"] > ENDPOINT_WARNING
+    assert any("(1, 1) endpoint" in w for w in answer.warnings), answer.warnings
+    near = simulate_irt_ladder(n_items=2000, seed=0)
+    answer = COD().fit(_bench(near)).forecast(near.target_compute)
+    assert abs(100 * (answer.value - near.truth)) < 3
+    assert answer.details["endpoint_points"] < ENDPOINT_WARNING
+    assert not any("(1, 1) endpoint" in w for w in answer.warnings), answer.warnings
 
 
 def test_pooled_choice_keeps_the_papers_law_where_items_follow_it_or_samples_are_few():

@@ -64,6 +64,11 @@ RELIABLE_TRIALS = 10
 ``law="pooled"`` keeps the paper's law: its hold-out comparison is then mostly noise."""
 SELECTION_MIN_MODELS = 6
 """Below this many ladder models a 4-parameter refit on fewer points says little: the paper's law is used."""
+ENDPOINT_WARNING = 10.0
+"""COD warns when more than this many points of a forecast rest on the mapping's (1, 1) endpoint alone
+(``endpoint_points``): on the public suite and simulated ladders where COD misses through its mapping
+(cod-ladder, IRT ladders with items far beyond the target) 12-86 points did, and at most 4.8 where the
+endpoint held (with one simulated exception at 13.5; docs/decisions.md, "The mapping's (1, 1) endpoint")."""
 LADDER_UNIT_DIVISOR = 100.0
 """With ``compute_unit="ladder"`` the smallest ladder model sits at C = 100, as a 10^20-FLOP model does in the
 paper's unit of 10^18 FLOPs."""
@@ -363,6 +368,7 @@ class COD(Method):
         if self.use_anchors and ladder.anchor_pass_rates is not None:
             subset_scores = np.concatenate([subset_scores, ladder.anchor_pass_rates[self.predictable_].mean(axis=0)])
             full_scores = np.concatenate([full_scores, ladder.anchor_pass_rates.mean(axis=0)])
+        self.mapping_points_ = (subset_scores, full_scores)
         self.mapping_: Mapping = fit_mapping(
             subset_scores, full_scores, kind=self.mapping, rmse_target=self.mapping_rmse
         )
@@ -482,10 +488,19 @@ class COD(Method):
         units = compute / self.unit_
         subset_forecast = self._subset_forecast(units)
         value = float(self.mapping_(subset_forecast))
+        endpoint = endpoint_points(*self.mapping_points_, self.predictable_share_, subset_forecast, value)
+        if endpoint > ENDPOINT_WARNING:
+            warnings.append(
+                f"{endpoint:.0f} points of this forecast rest on the mapping's (1, 1) endpoint alone: it assumes "
+                f"that the {100 * (1 - self.predictable_share_):.0f}% of items outside the predictable subset "
+                "catch up with it beyond the ladder, faster than they did on it; an anchor model above the "
+                "ladder would test that"
+            )
         class_counts = {k: int(np.sum(self.class_codes_ == code)) for code, k in enumerate(CLASSES)}
         details = {
             "subset_forecast": subset_forecast,
             "predictable_share": self.predictable_share_,
+            "endpoint_points": endpoint,
             "radius": self.radius_,
             "compute_unit": self.unit_,
             "n_clusters": len(self.clusters_),
@@ -504,6 +519,36 @@ class COD(Method):
             "item_map": item_map(ladder.pass_rates),
         }
         return MethodForecast(value, details=details, warnings=warnings)
+
+
+def endpoint_points(
+    subset_scores: np.ndarray, full_scores: np.ndarray, share: float, subset_forecast: float, value: float
+) -> float:
+    """How many points of a forecast rest on the mapping's (1, 1) endpoint rather than on the ladder.
+
+    Past the largest subset score the mapping has no data, only its pin at (1, 1), which says that the items
+    outside the predictable subset are all solved when the subset is. The full score is ``share * subset +
+    (1 - share) * rest``; this returns the rise of the rest beyond the mapping's last point that exceeds what
+    the ladder's own relation between the rest and the subset (a straight line from the lowest to the highest
+    subset score) carries, in points of the whole benchmark. Zero when the forecast stays inside the data.
+
+    Examples
+    --------
+    >>> subset, full = np.array([0.1, 0.5, 0.9]), np.array([0.01, 0.05, 0.09])  # the rest never moves
+    >>> round(endpoint_points(subset, full, 0.1, 1.0, 1.0), 1)
+    90.0
+    >>> endpoint_points(subset, full, 0.1, 0.8, 0.08)
+    0.0
+    """
+    top, first = int(np.argmax(subset_scores)), int(np.argmin(subset_scores))
+    if subset_forecast <= subset_scores[top] or share >= 1.0:
+        return 0.0
+    rest = (full_scores - share * subset_scores) / (1.0 - share)
+    spread = subset_scores[top] - subset_scores[first]
+    carried = max((rest[top] - rest[first]) / spread, 0.0) if spread > 0 else 0.0
+    implied = (value - share * subset_forecast) / (1.0 - share)
+    leap = implied - rest[top] - carried * (subset_forecast - subset_scores[top])
+    return float(100.0 * (1.0 - share) * leap)
 
 
 def _median_trials(ladder: BenchmarkLadder) -> float | None:
