@@ -51,6 +51,22 @@ def pass_probability(model: GPT2LMHeadModel, prompts: list[str], answers: list[s
     return total.numpy()
 
 
+def _frontier(rank: np.ndarray, known: np.ndarray) -> float:
+    """The rank where a logistic curve in log10(rank), fitted by least squares to how well each fact is known
+    (0 at chance, 1 known), crosses one half: how far down the popularity ranking a model's knowledge reaches."""
+    from scipy.optimize import curve_fit
+
+    def curve(z, centre, width):
+        return 1.0 / (1.0 + np.exp((z - centre) / width))
+
+    z = np.log10(rank)
+    try:
+        (centre, _), _ = curve_fit(curve, z, np.clip(known, 0, 1), p0=(1.0, 0.2), bounds=([-3, 0.01], [6, 3]))
+    except RuntimeError:
+        return float("nan")
+    return float(10**centre)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out-cod")
@@ -78,6 +94,10 @@ def main() -> None:
             print(f"| {low}-{high} | " + " | ".join(f"{v:.2f}" for v in passed[:, inside].mean(axis=1)) + " |")
         chance = CHANCE[benchmark]
         known = (passed - chance) / (1 - chance)
+        print(
+            "popularity rank at which a fact is known half of the way (log-rank logistic fit): "
+            + ", ".join(f"{name} {_frontier(rank, row):.3g}" for name, row in zip(names, known, strict=True))
+        )
         spans = []
         for fact in range(known.shape[1]):
             low = np.flatnonzero(known[:-1, fact] <= 0.1)

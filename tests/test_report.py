@@ -282,6 +282,14 @@ def test_cods_law_choice_is_said_with_its_evidence(as_json):
     assert "The clusters follow" not in render(as_json)
 
 
+def test_the_points_resting_on_the_mappings_endpoint_are_shown(as_json):
+    name = next(iter(as_json))
+    as_json[name]["details"]["endpoint_points"] = 23.456
+    assert "<th>Resting on the mapping&#x27;s (1, 1) endpoint</th><td>23.5 points</td>" in render(as_json)
+    del as_json[name]["details"]["endpoint_points"]  # a forecast saved before the measure existed
+    assert "(1, 1) endpoint</th>" not in render(as_json)
+
+
 def test_other_forecasts_join_the_comparison(cod_forecast, small_sim):
     baseline = forecast(small_sim.ladder, target=small_sim.target, ladder_models=small_sim.ladder_models, method="last")
     html = render(cod_forecast, compare=[baseline])

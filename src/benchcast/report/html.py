@@ -293,6 +293,8 @@ def _numbers_html(bench: Mapping[str, Any]) -> str:
         rows.append(("Predictable-subset forecast", pct(details["subset_forecast"])))
     if isinstance(details.get("predictable_share"), int | float):
         rows.append(("Predictable share", pct(details["predictable_share"], 0)))
+    if isinstance(details.get("endpoint_points"), int | float):
+        rows.append(("Resting on the mapping's (1, 1) endpoint", f"{details['endpoint_points']:.1f} points"))
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
     return f'<table class="numbers">{cells}</table>'
 
