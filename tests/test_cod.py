@@ -17,6 +17,7 @@ from benchcast.cod.method import (
     NON_EMERGENT,
     NON_EXTRAPOLATABLE,
     classify,
+    endpoint_points,
 )
 from benchcast.data.ladder import BenchmarkLadder
 from benchcast.laws import COD_LAW, LOGISTIC_LAW, cod_law, fit_law, logistic_law
@@ -133,6 +134,28 @@ def test_mapping_is_monotone_through_endpoints(x, noise, kind):
     values = mapping(GRID)
     assert np.all(np.diff(values) >= -1e-12)
     assert values.min() >= 0 and values.max() <= 1
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    subset=st.lists(st.floats(0.0, 0.9), min_size=3, max_size=8, unique=True),
+    share=st.floats(0.05, 0.95),
+    rest_slope=st.floats(0.0, 1.0),
+    beyond=st.floats(0.001, 0.1),
+    extra=st.floats(0.0, 0.5),
+)
+def test_endpoint_points_count_only_the_rise_the_ladder_does_not_carry(subset, share, rest_slope, beyond, extra):
+    """On a ladder where the rest of the benchmark rises linearly with the subset, a forecast that continues that
+    line rests on nothing but the ladder (0 points), every extra point of rise counts one for one, and a forecast
+    inside the ladder's range counts nothing."""
+    x = np.array(subset)
+    full = share * x + (1 - share) * rest_slope * x
+    top = float(x.max())
+    on_line = share * (top + beyond) + (1 - share) * rest_slope * (top + beyond)
+    assert endpoint_points(x, full, share, top + beyond, on_line) == pytest.approx(0.0, abs=1e-9)
+    lifted = endpoint_points(x, full, share, top + beyond, on_line + extra / 100)
+    assert lifted == pytest.approx(extra, abs=1e-6)
+    assert endpoint_points(x, full, share, top, 1.0) == 0.0
 
 
 def test_mapping_follows_clean_points():
