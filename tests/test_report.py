@@ -285,9 +285,11 @@ def test_cods_law_choice_is_said_with_its_evidence(as_json):
 def test_the_points_resting_on_the_mappings_endpoint_are_shown(as_json):
     name = next(iter(as_json))
     as_json[name]["details"]["endpoint_points"] = 23.456
-    assert "<th>Resting on the mapping&#x27;s (1, 1) endpoint</th><td>23.5 points</td>" in render(as_json)
+    html = render(as_json)
+    assert "<th>Resting on the mapping&#x27;s (1, 1) endpoint</th><td>23.5 points</td>" in html
+    assert "23.5 points of the forecast rest on the (1, 1) endpoint" in html  # the mapping chart's caption
     del as_json[name]["details"]["endpoint_points"]  # a forecast saved before the measure existed
-    assert "(1, 1) endpoint</th>" not in render(as_json)
+    assert "(1, 1) endpoint" not in render(as_json)
 
 
 def test_other_forecasts_join_the_comparison(cod_forecast, small_sim):

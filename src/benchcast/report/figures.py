@@ -434,6 +434,9 @@ def mapping_chart(bench: Mapping[str, Any]) -> Chart | None:
     caption = f"Fitted as {kind}"
     caption += f", RMSE {100 * rmse:.2f} points" if isinstance(rmse, int | float) else ""
     caption += f"; {mapping['note']}" if mapping.get("note") else ""
+    endpoint = details.get("endpoint_points")
+    if isinstance(endpoint, int | float) and endpoint >= 0.05:
+        caption += f"; {endpoint:.1f} points of the forecast rest on the (1, 1) endpoint, beyond the ladder's points"
     return Chart(
         kind="mapping",
         title="From the predictable subset to the full benchmark",
