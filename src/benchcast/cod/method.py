@@ -19,6 +19,10 @@ Every paper default is a named parameter (cod-method.md §0.1). Where the paper 
   ``exp(-a C^-b)`` and under-forecasts clusters seen only in their onset when items rise like item-response
   curves (4-6 points low on simulated IRT ladders). ``law="cod"`` is the paper's law alone; ``law="select"``
   chooses per cluster, which noise misleads (docs/decisions.md, "Which law a cluster follows").
+
+benchcast adds a diagnostic the paper does not have: how many points of a forecast rest on the mapping's (1, 1)
+endpoint rather than on the ladder (``endpoint_points``), with a warning past ``ENDPOINT_WARNING``. A benchmark
+with many items beyond the target's reach makes COD overshoot there (cod-ladder, docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ ENDPOINT_WARNING = 10.0
 """COD warns when more than this many points of a forecast rest on the mapping's (1, 1) endpoint alone
 (``endpoint_points``): on the public suite and simulated ladders where COD misses through its mapping
 (cod-ladder, IRT ladders with items far beyond the target) 12-86 points did, and at most 4.8 where the
-endpoint held (with one simulated exception at 13.5; docs/decisions.md, "The mapping's (1, 1) endpoint")."""
+endpoint held (with one simulated exception at 13.5; docs/decisions.md, "How many points rest on the (1, 1)
+endpoint")."""
 LADDER_UNIT_DIVISOR = 100.0
 """With ``compute_unit="ladder"`` the smallest ladder model sits at C = 100, as a 10^20-FLOP model does in the
 paper's unit of 10^18 FLOPs."""
