@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import world
 from model import COD_SIZES
+from scipy.optimize import curve_fit
 from tasks import ALPHABET
 from transformers import GPT2LMHeadModel
 
@@ -54,7 +55,6 @@ def pass_probability(model: GPT2LMHeadModel, prompts: list[str], answers: list[s
 def _frontier(rank: np.ndarray, known: np.ndarray) -> float:
     """The rank where a logistic curve in log10(rank), fitted by least squares to how well each fact is known
     (0 at chance, 1 known), crosses one half: how far down the popularity ranking a model's knowledge reaches."""
-    from scipy.optimize import curve_fit
 
     def curve(z, centre, width):
         return 1.0 / (1.0 + np.exp((z - centre) / width))
@@ -84,6 +84,7 @@ def main() -> None:
             table.setdefault(benchmark, []).append(pass_probability(model, list(prompts), list(answers)))
     names = [size.name.removeprefix("codl-") for size in COD_SIZES]
     rank = np.array(grid)
+    gaps = np.diff(np.log10(compute[:-1]))  # between adjacent ladder models
     for benchmark, rows in table.items():
         passed = np.array(rows)  # models x facts
         print(f"\n{benchmark}: mean pass probability by popularity rank (one sample, T=1, top-p 0.7)")
@@ -104,7 +105,6 @@ def main() -> None:
             high = np.flatnonzero(known[:-1, fact] >= 0.9)
             if len(low) and len(high) and high[0] > low[-1] and known[-2, fact] >= 0.9:
                 spans.append(math.log10(compute[high[0]] / compute[low[-1]]))
-        gaps = np.diff(np.log10(compute[:-1]))
         if spans:
             print(
                 f"facts that switch on inside the ladder: {len(spans)}; compute from near chance (<=10% of the way) "
